@@ -1,0 +1,50 @@
+"""The guide: decide whether to share information about a child, and record why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from .config import load_config
+from .db import make_engine, make_sessionmaker, migrate
+from .guidance import Guidance
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. Refuses to start (raises ContentError) if the content does not pass its check."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(Path(app.instance_path), config))
+
+    app.extensions["guidance"] = Guidance.load(app.config["CONTENT_DIR"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessions"] = make_sessionmaker(engine)
+    if app.config.get("AUTO_MIGRATE"):
+        migrate(app.config["DATABASE_URL"])
+
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(Path(__file__).parent / "templates")),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+
+    csrf.init_app(app)
+    HTMX(app)
+
+    from . import api, auth, errors, pages, records, security, walks, web
+    security.init_security(app)
+    web.init_web(app)
+    errors.init_errors(app)
+    for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, api.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)
+
+    from .cli import register_cli
+    register_cli(app)
+    return app

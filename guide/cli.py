@@ -1,0 +1,124 @@
+"""`flask --app guide …` commands: init-db, users create/token, demo, and (via entry point) content check."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .db import migrate
+from .flows import ContentError, enumerate_paths, load_content
+from .users import UserError, create_user, issue_token
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS = [
+    ("practitioner@example.org", "Priya Patel", "practitioner", "Health visitor", "Northshire Community Health", "Health visiting north"),
+    ("teacher@example.org", "Tom Okafor", "practitioner", "Year head", "Northshire Academy", "Pastoral"),
+    ("trainer@example.org", "Tess Morgan", "trainer", "Safeguarding trainer", "Northshire Safeguarding Partnership", "Training"),
+    ("records@example.org", "Rashid Khan", "records_officer", "Records officer", "Northshire Community Health", "Information governance"),
+    ("index@example.org", "Ines Laurent", "index_manager", "Index manager", "Northshire Council", "Children's index"),
+    ("admin@example.org", "Ada Brown", "admin", "Administrator", "Northshire Council", "Digital"),
+]
+
+
+@click.group("content")
+def content_group():
+    """Check the guidance content in content/."""
+
+
+@content_group.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The content folder (default: GUIDE_CONTENT_DIR or ./content).")
+def content_check(directory: Path | None):
+    """Validate the content; print every problem with file and line. Exit 1 if any."""
+    from .config import DEFAULT_CONTENT
+    directory = directory or Path(os.environ.get("GUIDE_CONTENT_DIR") or DEFAULT_CONTENT)
+    try:
+        content = load_content(directory)
+    except ContentError as error:
+        for issue in error.issues:
+            click.echo(str(issue), err=True)
+        click.echo(f"{len(error.issues)} problem(s): the app will not start until they are fixed.", err=True)
+        sys.exit(1)
+    for chart in content.flowcharts.values():
+        click.echo(f"{chart.id}: {len(chart.questions)} questions, {len(chart.outcomes)} outcomes, "
+                   f"{len(enumerate_paths(chart))} paths, every one ending in an outcome")
+    click.echo(f"Content OK (version {content.version}).")
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db():
+        """Create the database, or bring it up to date."""
+        migrate(current_app.config["DATABASE_URL"])
+        click.echo(f"Database ready: {_safe_url(current_app.config['DATABASE_URL'])}")
+
+    users = AppGroup("users", help="Manage users.")
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True, type=click.Choice(["practitioner", "trainer", "records_officer", "index_manager", "admin"]))
+    @click.option("--agency", required=True)
+    @click.option("--team", default="")
+    @click.option("--job-title", default="")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def users_create(email, name, role, agency, team, job_title, password):
+        """Create a user."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            user = create_user(session, email=email, name=name, role=role, agency=agency, team=team,
+                               job_title=job_title, password=password)
+            session.commit()
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            session.close()
+        click.echo(f"Created {role} {user.email}")
+
+    @users.command("token")
+    @click.argument("email")
+    def users_token(email):
+        """Print a new API token for a user (shown once; only its hash is kept)."""
+        from sqlalchemy import select
+        from .models import User
+        session = current_app.extensions["db_sessions"]()
+        try:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                raise click.ClickException(f"no user with email {email}")
+            token = issue_token(session, user)
+            session.commit()
+        finally:
+            session.close()
+        click.echo(token)
+
+    app.cli.add_command(users)
+
+    @app.cli.command("demo")
+    def demo():
+        """First-run setup: create the database and the demo users if missing, and say how to sign in."""
+        from sqlalchemy import select
+        from .models import User
+        migrate(current_app.config["DATABASE_URL"])
+        session = current_app.extensions["db_sessions"]()
+        try:
+            for email, name, role, job_title, agency, team in DEMO_USERS:
+                if session.scalar(select(User).where(User.email == email)) is None:
+                    create_user(session, email=email, name=name, role=role, agency=agency, team=team,
+                                job_title=job_title, password=DEMO_PASSWORD)
+            session.commit()
+        finally:
+            session.close()
+        click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
+        for email, name, role, *_ in DEMO_USERS:
+            click.echo(f"  {email:28} {role:16} {name}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)

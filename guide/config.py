@@ -1,0 +1,44 @@
+"""Configuration from the environment, with defaults that make a first run just work."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_CONTENT = PACKAGE_ROOT.parent / "content"
+
+
+def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    overrides = dict(overrides or {})
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'guide.sqlite3'}"
+    )
+    config = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "CONTENT_DIR": Path(overrides.pop("CONTENT_DIR", None) or os.environ.get("GUIDE_CONTENT_DIR") or DEFAULT_CONTENT),
+        # Behind HTTPS in production: cookies only over TLS. Plain http on loopback for the demo.
+        "SESSION_COOKIE_SECURE": os.environ.get("GUIDE_SECURE_COOKIES", "0") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # Anything bigger than a long decision record is refused before it is read.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "SERVICE_NAME": "Information sharing guide",
+    }
+    config.update(overrides)
+    return config
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Generate the secret key once and keep it in the instance folder (readable by its owner only)."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

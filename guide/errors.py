@@ -1,0 +1,43 @@
+"""Error pages in the service's own words; nothing internal is shown."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+
+MESSAGES = {
+    400: ("There is a problem with your request", "Check what you entered and try again."),
+    403: ("You do not have permission to see this page", "If you think you should, ask your agency's administrator."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("That action is not allowed here", "Go back and try again."),
+    409: ("That step cannot be taken", "Your answers were not changed."),
+    413: ("What you sent is too large", "Shorten the text and try again. Nothing was saved."),
+    429: ("Too many requests", "Wait a minute and try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later. Nothing you saved has been lost."),
+}
+
+
+def _page(status: int, detail: str | None = None):
+    title, body = MESSAGES.get(status, MESSAGES[500])
+    if request.path.startswith("/api/"):
+        return {"error": {"status": status, "title": title, "detail": detail or body}}, status
+    return render_template("error.html", title=title, body=detail or body, status=status), status
+
+
+def init_errors(app: Flask) -> None:
+    for status in MESSAGES:
+        if status != 500:
+            app.register_error_handler(status, lambda exc, status=status: _page(status))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return _page(400, "This form has expired or was not sent from this service. Go back, reload the page and try again. Nothing was changed.")
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc):
+        return _page(409, "These answers were changed in another window at the same moment. Reload the page; nothing from this attempt was saved.")
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        return _page(500)

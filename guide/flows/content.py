@@ -1,0 +1,454 @@
+"""Read `content/flowcharts.yaml` into flowcharts and check it before anything is served.
+
+Every problem is reported with the file and line it is on, all at once, so a practice
+lead editing the YAML can fix them in one pass. Nothing here is specific to any one
+flowchart: the rules are about the shape of a flowchart (ids, routes, citations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Answer, Decision, Flowchart, Outcome, Question, Route
+from .paths import MAX_PATHS, enumerate_paths
+from .yaml_lines import ContentError, ContentIssue, Located, load_yaml
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# A citation names one of the source documents and a paragraph, e.g. "WTD App3 §4.22".
+CITE_PATTERN = re.compile(r"\b(XG|WTD|IDX|ISP|NEWS)\b[^§]*§\s?\d")
+NOT_SURE = "not_sure"
+
+FLOWCHARTS_FILE = "flowcharts.yaml"
+
+TOP_KEYS = {"decisions": True, "flowcharts": True, "sharing_checklist": False}
+DECISION_KEYS = {"label": True, "shares": True, "without_consent": False}
+FLOWCHART_KEYS = {
+    "id": True, "title": True, "summary": True, "cite": True, "start": True,
+    "nodes": True, "include": False, "listed": False,
+}
+QUESTION_KEYS = {
+    "id": True, "question": True, "help": True, "cite": True, "answers": True,
+    "hint": False, "key": False, "terms": False,
+}
+ANSWER_KEYS = {"value": True, "label": True, "reason": True, "next": True, "hint": False}
+OUTCOME_KEYS = {"id": True, "outcome": True, "title": True, "body": True, "cite": True}
+INCLUDE_KEYS = {"flowchart": True, "from": True, "outcomes": False}
+ROUTE_KEYS = {"goto": True, "when": False}
+CHECKLIST_KEYS = {"id": True, "label": True, "cite": True}
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    label: str
+    cite: str
+
+
+@dataclass
+class Content:
+    """Everything loaded from `content/`, with the version (hash) records are stamped with."""
+
+    directory: Path
+    version: str
+    files: dict[str, str]
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    flowcharts: dict[str, Flowchart] = field(default_factory=dict)
+    sharing_checklist: tuple[ChecklistItem, ...] = ()
+
+    def flowchart(self, flowchart_id: str) -> Flowchart | None:
+        return self.flowcharts.get(flowchart_id)
+
+
+def content_version(directory: Path) -> tuple[str, dict[str, str]]:
+    """A short hash over every content file, and the files' text (kept with each version)."""
+    digest = hashlib.sha256()
+    files: dict[str, str] = {}
+    for path in sorted(directory.rglob("*.yaml")):
+        relative = path.relative_to(directory).as_posix()
+        data = path.read_bytes()
+        digest.update(relative.encode() + b"\0" + data + b"\0")
+        files[relative] = data.decode("utf-8", errors="replace")
+    return digest.hexdigest()[:16], files
+
+
+class _Checker:
+    """Collects issues for one file instead of stopping at the first."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.issues: list[ContentIssue] = []
+
+    def fail(self, line: int | None, message: str) -> None:
+        self.issues.append(ContentIssue(self.path, line, message))
+
+    def mapping(self, value, line: int, what: str) -> Located | None:
+        if not isinstance(value, Located):
+            self.fail(line, f"{what} must be a mapping of keys to values")
+            return None
+        return value
+
+    def keys(self, data: Located, allowed: dict[str, bool], what: str) -> bool:
+        ok = True
+        for key in data:
+            if key not in allowed:
+                self.fail(data.line_of(key), f"{what}: unknown key '{key}' (expected one of: {', '.join(allowed)})")
+                ok = False
+        for key, required in allowed.items():
+            if required and (key not in data or data[key] in (None, "")):
+                self.fail(data.line, f"{what}: missing '{key}'")
+                ok = False
+        return ok
+
+    def text(self, data: Located, key: str, what: str) -> str:
+        value = data.get(key, "")
+        if value is None:
+            return ""
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.fail(data.line_of(key), f"{what}: '{key}' must be text")
+            return ""
+        return str(value).strip()
+
+    def ident(self, data: Located, key: str, what: str) -> str:
+        value = self.text(data, key, what)
+        if value and not ID_PATTERN.match(value):
+            self.fail(data.line_of(key), f"{what}: '{value}' is not a valid id (lower case letters, digits and _; starts with a letter)")
+        return value
+
+    def cite(self, data: Located, what: str) -> str:
+        value = self.text(data, "cite", what)
+        if value and not CITE_PATTERN.search(value):
+            self.fail(data.line_of("cite"), f"{what}: cite '{value}' does not name a source and paragraph (e.g. 'WTD App3 §4.22')")
+        return value
+
+
+def load_content(directory: Path | str) -> Content:
+    """Load and validate `content/`; raise ContentError listing every problem found."""
+    directory = Path(directory)
+    path = directory / FLOWCHARTS_FILE
+    if not path.exists():
+        raise ContentError([ContentIssue(path, None, "file not found")])
+    try:
+        raw = load_yaml(path)
+    except ContentIssue as issue:
+        raise ContentError([issue]) from None
+    version, files = content_version(directory)
+    content = Content(directory=directory, version=version, files=files)
+    check = _Checker(path)
+    top = check.mapping(raw, 1, "the file")
+    if top is not None and check.keys(top, TOP_KEYS, "the file"):
+        content.decisions = _read_decisions(check, top)
+        content.sharing_checklist = _read_checklist(check, top)
+        raw_charts = _read_flowchart_list(check, top)
+        content.flowcharts = _build_flowcharts(check, raw_charts, content.decisions)
+    if check.issues:
+        raise ContentError(check.issues)
+    return content
+
+
+def _read_decisions(check: _Checker, top: Located) -> dict[str, Decision]:
+    decisions: dict[str, Decision] = {}
+    raw = check.mapping(top["decisions"], top.line_of("decisions"), "decisions")
+    for decision_id, spec in (raw or {}).items():
+        line = raw.line_of(decision_id)
+        what = f"decision '{decision_id}'"
+        if not ID_PATTERN.match(decision_id):
+            check.fail(line, f"{what}: not a valid id")
+        spec = check.mapping(spec, line, what)
+        if spec is None or not check.keys(spec, DECISION_KEYS, what):
+            continue
+        for flag in ("shares", "without_consent"):
+            if flag in spec and not isinstance(spec[flag], bool):
+                check.fail(spec.line_of(flag), f"{what}: '{flag}' must be true or false")
+        decisions[decision_id] = Decision(
+            id=decision_id, label=check.text(spec, "label", what), shares=bool(spec["shares"]),
+            without_consent=bool(spec.get("without_consent", False)), line=line,
+        )
+    return decisions
+
+
+def _read_checklist(check: _Checker, top: Located) -> tuple[ChecklistItem, ...]:
+    items = []
+    raw = top.get("sharing_checklist") or []
+    if not isinstance(raw, list):
+        check.fail(top.line_of("sharing_checklist"), "sharing_checklist must be a list")
+        return ()
+    for entry in raw:
+        entry = check.mapping(entry, top.line_of("sharing_checklist"), "sharing_checklist item")
+        if entry is None or not check.keys(entry, CHECKLIST_KEYS, "sharing_checklist item"):
+            continue
+        items.append(ChecklistItem(
+            id=check.ident(entry, "id", "sharing_checklist item"),
+            label=check.text(entry, "label", "sharing_checklist item"),
+            cite=check.cite(entry, "sharing_checklist item"),
+        ))
+    return tuple(items)
+
+
+def _read_flowchart_list(check: _Checker, top: Located) -> list[Located]:
+    raw = top["flowcharts"]
+    if not isinstance(raw, list):
+        check.fail(top.line_of("flowcharts"), "flowcharts must be a list")
+        return []
+    charts, seen = [], {}
+    for entry in raw:
+        entry = check.mapping(entry, top.line_of("flowcharts"), "flowchart")
+        if entry is None or not check.keys(entry, FLOWCHART_KEYS, "flowchart"):
+            continue
+        chart_id = check.ident(entry, "id", "flowchart")
+        if chart_id in seen:
+            check.fail(entry.line_of("id"), f"duplicate flowchart id '{chart_id}' (first at line {seen[chart_id]})")
+            continue
+        seen[chart_id] = entry.line_of("id")
+        charts.append(entry)
+    return charts
+
+
+def _read_routes(check: _Checker, raw, line: int, what: str) -> tuple[Route, ...]:
+    """`next:` is a node id, or a list of {when, goto} tried in order, the last without `when`."""
+    if isinstance(raw, str):
+        return (Route(goto=raw.strip(), line=line),)
+    if not isinstance(raw, list) or not raw:
+        check.fail(line, f"{what}: 'next' must be a node id or a list of {{when, goto}} routes")
+        return ()
+    routes = []
+    for index, entry in enumerate(raw):
+        entry = check.mapping(entry, line, f"{what} route")
+        if entry is None or not check.keys(entry, ROUTE_KEYS, f"{what} route"):
+            continue
+        when = []
+        condition = entry.get("when")
+        if condition is not None:
+            condition = check.mapping(condition, entry.line_of("when"), f"{what} route 'when'")
+            for question_id, values in (condition or {}).items():
+                values = values if isinstance(values, list) else [values]
+                when.append((question_id, tuple(str(v) for v in values)))
+        is_last = index == len(raw) - 1
+        if is_last and when:
+            check.fail(entry.line, f"{what}: the last route must have no 'when', so every walk has somewhere to go")
+        if not is_last and not when:
+            check.fail(entry.line, f"{what}: only the last route may omit 'when' (later routes would never be taken)")
+        routes.append(Route(goto=check.text(entry, "goto", what), when=tuple(when), line=entry.line))
+    return tuple(routes)
+
+
+def _read_nodes(check: _Checker, chart: Located, chart_id: str, decisions) -> tuple[dict, dict]:
+    questions: dict[str, Question] = {}
+    outcomes: dict[str, Outcome] = {}
+    raw = chart["nodes"]
+    if not isinstance(raw, list):
+        check.fail(chart.line_of("nodes"), f"flowchart '{chart_id}': nodes must be a list")
+        return questions, outcomes
+    for entry in raw:
+        entry = check.mapping(entry, chart.line_of("nodes"), "node")
+        if entry is None:
+            continue
+        node_id = check.ident(entry, "id", "node")
+        if not node_id:
+            check.fail(entry.line, "node: missing 'id'")
+            continue
+        if node_id in questions or node_id in outcomes:
+            check.fail(entry.line_of("id"), f"flowchart '{chart_id}': duplicate node id '{node_id}'")
+            continue
+        if "question" in entry:
+            question = _read_question(check, entry, node_id)
+            if question:
+                questions[node_id] = question
+        elif "outcome" in entry:
+            outcome = _read_outcome(check, entry, node_id, decisions)
+            if outcome:
+                outcomes[node_id] = outcome
+        else:
+            check.fail(entry.line, f"node '{node_id}': needs either 'question' or 'outcome'")
+    return questions, outcomes
+
+
+def _read_question(check: _Checker, entry: Located, node_id: str) -> Question | None:
+    what = f"question '{node_id}'"
+    if not check.keys(entry, QUESTION_KEYS, what):
+        return None
+    raw_answers = entry["answers"]
+    if not isinstance(raw_answers, list) or len(raw_answers) < 2:
+        check.fail(entry.line_of("answers"), f"{what}: needs a list of at least two answers")
+        return None
+    answers, values = [], set()
+    for raw in raw_answers:
+        raw = check.mapping(raw, entry.line_of("answers"), f"{what} answer")
+        if raw is None or not check.keys(raw, ANSWER_KEYS, f"{what} answer"):
+            continue
+        value = check.ident(raw, "value", f"{what} answer")
+        if value in values:
+            check.fail(raw.line_of("value"), f"{what}: duplicate answer value '{value}'")
+        values.add(value)
+        answers.append(Answer(
+            value=value, label=check.text(raw, "label", what), reason=check.text(raw, "reason", what),
+            hint=check.text(raw, "hint", what),
+            routes=_read_routes(check, raw["next"], raw.line_of("next"), f"{what} answer '{value}'"),
+            line=raw.line,
+        ))
+    if NOT_SURE not in values:
+        check.fail(entry.line_of("answers"), f"{what}: every question must offer the answer '{NOT_SURE}' (I'm not sure)")
+    terms = entry.get("terms") or []
+    if not isinstance(terms, list):
+        check.fail(entry.line_of("terms"), f"{what}: terms must be a list")
+        terms = []
+    return Question(
+        id=node_id, text=check.text(entry, "question", what), help=check.text(entry, "help", what),
+        cite=check.cite(entry, what), hint=check.text(entry, "hint", what), key=bool(entry.get("key")),
+        answers=tuple(answers), terms=tuple(str(t) for t in terms), line=entry.line,
+    )
+
+
+def _read_outcome(check: _Checker, entry: Located, node_id: str, decisions) -> Outcome | None:
+    what = f"outcome '{node_id}'"
+    if not check.keys(entry, OUTCOME_KEYS, what):
+        return None
+    decision = check.text(entry, "outcome", what)
+    if decision not in decisions:
+        check.fail(entry.line_of("outcome"), f"{what}: unknown decision '{decision}' (declared: {', '.join(decisions)})")
+    return Outcome(
+        id=node_id, decision=decision, title=check.text(entry, "title", what),
+        body=check.text(entry, "body", what), cite=check.cite(entry, what), line=entry.line,
+    )
+
+
+def _build_flowcharts(check: _Checker, raw_charts: list[Located], decisions) -> dict[str, Flowchart]:
+    own: dict[str, Flowchart] = {}
+    includes: dict[str, list] = {}
+    for chart in raw_charts:
+        chart_id = chart["id"]
+        what = f"flowchart '{chart_id}'"
+        questions, outcomes = _read_nodes(check, chart, chart_id, decisions)
+        listed = chart.get("listed", True)
+        own[chart_id] = Flowchart(
+            id=chart_id, title=check.text(chart, "title", what), summary=check.text(chart, "summary", what),
+            cite=check.cite(chart, what), start=check.text(chart, "start", what),
+            questions=questions, outcomes=outcomes, source=str(check.path), line=chart.line,
+            listed=listed is not False,
+        )
+        includes[chart_id] = chart.get("include") or []
+    built: dict[str, Flowchart] = {}
+    for chart_id in own:
+        _resolve_includes(check, chart_id, own, includes, built, stack=())
+    for chart in built.values():
+        _check_graph(check, chart)
+    return built
+
+
+def _resolve_includes(check, chart_id, own, includes, built, stack) -> Flowchart | None:
+    """Copy in the nodes of included flowcharts, rerouting their mapped outcomes."""
+    if chart_id in built:
+        return built[chart_id]
+    if chart_id in stack:
+        check.fail(own[chart_id].line, f"flowchart '{chart_id}' includes itself (through {' → '.join(stack)})")
+        return None
+    chart = own[chart_id]
+    entries = includes[chart_id]
+    if not isinstance(entries, list):
+        check.fail(chart.line, f"flowchart '{chart_id}': include must be a list")
+        entries = []
+    for entry in entries:
+        what = f"flowchart '{chart_id}' include"
+        entry = check.mapping(entry, chart.line, what)
+        if entry is None or not check.keys(entry, INCLUDE_KEYS, what):
+            continue
+        other_id = check.text(entry, "flowchart", what)
+        if other_id not in own:
+            check.fail(entry.line_of("flowchart"), f"{what}: unknown flowchart '{other_id}'")
+            continue
+        other = _resolve_includes(check, other_id, own, includes, built, stack + (chart_id,))
+        if other is None:
+            continue
+        entry_node = check.text(entry, "from", what)
+        if entry_node not in other.questions:
+            check.fail(entry.line_of("from"), f"{what}: '{entry_node}' is not a question of '{other_id}'")
+            continue
+        mapping = {}
+        raw_map = entry.get("outcomes") or Located()
+        raw_map = check.mapping(raw_map, entry.line_of("outcomes"), f"{what} outcomes") or {}
+        for outcome_id, target in raw_map.items():
+            if outcome_id not in other.outcomes:
+                check.fail(raw_map.line_of(outcome_id), f"{what}: '{outcome_id}' is not an outcome of '{other_id}'")
+                continue
+            mapping[outcome_id] = _read_routes(check, target, raw_map.line_of(outcome_id), f"{what} outcome '{outcome_id}'")
+        for node_id in _reachable(other, entry_node):
+            if chart.node(node_id) is not None:
+                check.fail(entry.line, f"{what}: node '{node_id}' from '{other_id}' clashes with a node of the same id")
+                continue
+            if node_id in other.questions:
+                chart.questions[node_id] = _reroute(other.questions[node_id], mapping)
+            elif node_id not in mapping:
+                chart.outcomes[node_id] = other.outcomes[node_id]
+    built[chart_id] = chart
+    return chart
+
+
+def _reroute(question: Question, mapping: dict[str, tuple[Route, ...]]) -> Question:
+    """Replace routes into mapped outcomes with the includer's routes, conditions combined."""
+    answers = []
+    for answer in question.answers:
+        routes = []
+        for route in answer.routes:
+            if route.goto in mapping:
+                routes.extend(Route(goto=m.goto, when=route.when + m.when, line=m.line) for m in mapping[route.goto])
+            else:
+                routes.append(route)
+        answers.append(Answer(answer.value, answer.label, answer.reason, tuple(routes), answer.hint, answer.line))
+    return Question(question.id, question.text, question.help, question.cite, tuple(answers),
+                    question.hint, question.key, question.terms, question.line)
+
+
+def _reachable(chart: Flowchart, start: str) -> list[str]:
+    seen, order, stack = set(), [], [start]
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen or chart.node(node_id) is None:
+            continue
+        seen.add(node_id)
+        order.append(node_id)
+        question = chart.questions.get(node_id)
+        if question:
+            stack.extend(route.goto for answer in question.answers for route in answer.routes)
+    return order
+
+
+def _check_graph(check: _Checker, chart: Flowchart) -> None:
+    what = f"flowchart '{chart.id}'"
+    if chart.start not in chart.questions:
+        check.fail(chart.line, f"{what}: start '{chart.start}' is not one of its questions")
+        return
+    broken = False
+    for question in chart.questions.values():
+        for answer in question.answers:
+            for route in answer.routes:
+                if chart.node(route.goto) is None:
+                    check.fail(route.line or answer.line, f"question '{question.id}' answer '{answer.value}': goes to unknown node '{route.goto}'")
+                    broken = True
+                for condition_id, values in route.when:
+                    condition = chart.questions.get(condition_id)
+                    if condition is None:
+                        check.fail(route.line, f"question '{question.id}': condition on unknown question '{condition_id}'")
+                        broken = True
+                        continue
+                    for value in values:
+                        if condition.answer(value) is None:
+                            check.fail(route.line, f"question '{question.id}': condition '{condition_id}: {value}' is not an answer of that question")
+                            broken = True
+    if broken:
+        return
+    reachable = set(_reachable(chart, chart.start))
+    for node_id in list(chart.questions) + list(chart.outcomes):
+        if node_id not in reachable:
+            node = chart.node(node_id)
+            check.fail(node.line, f"{what}: '{node_id}' can never be reached from '{chart.start}'")
+    try:
+        paths = enumerate_paths(chart)
+    except ValueError as exc:
+        check.fail(chart.line, f"{what}: {exc}")
+        return
+    if not paths:
+        check.fail(chart.line, f"{what}: no path ends in an outcome")
+    if len(paths) >= MAX_PATHS:
+        check.fail(chart.line, f"{what}: more than {MAX_PATHS} paths; split it into smaller flowcharts")

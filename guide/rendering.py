@@ -1,0 +1,32 @@
+"""Markdown from content and free text, rendered then sanitised: nothing a user or editor writes runs."""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "a", "br", "blockquote", "code", "h3", "h4"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+
+# GOV.UK Frontend styles its typography by class, so markdown output gets the classes too.
+_CLASSES = {
+    "<p>": '<p class="govuk-body">',
+    "<ul>": '<ul class="govuk-list govuk-list--bullet">',
+    "<ol>": '<ol class="govuk-list govuk-list--number">',
+    "<a ": '<a class="govuk-link" ',
+    "<h3>": '<h3 class="govuk-heading-s">',
+    "<h4>": '<h4 class="govuk-heading-s">',
+    "<blockquote>": '<blockquote class="govuk-inset-text">',
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    if not text:
+        return Markup("")
+    html = md.markdown(text, extensions=["sane_lists"])
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      url_schemes={"https", "http", "mailto"}, link_rel="noopener noreferrer")
+    for plain, styled in _CLASSES.items():
+        clean = clean.replace(plain, styled)
+    return Markup(clean)

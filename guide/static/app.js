@@ -1,0 +1,29 @@
+// Progressive enhancement only: every page works as plain links and form posts without this.
+import { initAll } from "./vendor/govuk/govuk-frontend.min.js";
+
+initAll();
+
+// After htmx swaps in the next step, start its GOV.UK components and move focus the way a
+// full page load would: to the error summary if there is one, otherwise to the page heading,
+// so screen reader and keyboard users hear the new question.
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  const container = document.getElementById("page-container");
+  if (!container || event.detail.target !== container) return;
+  initAll({ scope: container });
+  const summary = container.querySelector(".govuk-error-summary");
+  if (summary) return; // the error summary component focuses itself
+  const heading = container.querySelector("h1");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  }
+});
+
+// Print buttons (record pages) are buttons rather than inline handlers, which the CSP forbids.
+document.body.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-print]");
+  if (button) {
+    event.preventDefault();
+    window.print();
+  }
+});

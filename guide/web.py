@@ -1,0 +1,77 @@
+"""What every page needs: a database session per request, the signed-in user, role checks, htmx partials."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
+
+from .guidance import Guidance
+from .models import User
+from .rendering import render_markdown
+
+
+def db() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["db_sessions"]()
+    return g.db
+
+
+def guidance() -> Guidance:
+    return current_app.extensions["guidance"]
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        user_id = session.get("user_id")
+        user = db().get(User, user_id) if user_id else None
+        g.user = user if user is not None and user.active else None
+    return g.user
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("auth.sign_in", next=wanted))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def roles_required(*roles):
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user().role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def is_partial_request() -> bool:
+    """An htmx request that swaps only the main content (not a history restore, which needs the whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request") \
+        and request.headers.get("HX-Target") == "page-container"
+
+
+def init_web(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_db(_exc):
+        session_ = g.pop("db", None)
+        if session_ is not None:
+            session_.rollback()
+            session_.close()
+
+    @app.context_processor
+    def _template_globals():
+        return {
+            "current_user": current_user(),
+            "layout": "partial.html" if is_partial_request() else "layout.html",
+            "service_name": app.config["SERVICE_NAME"],
+        }
+
+    app.add_template_filter(render_markdown, "markdown")
