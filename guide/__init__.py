@@ -7,13 +7,23 @@ from pathlib import Path
 from flask import Flask
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, MemcachedBytecodeCache, PackageLoader, PrefixLoader
 
 from .config import load_config
 from .db import make_engine, make_sessionmaker, migrate
 from .guidance import Guidance
 
 csrf = CSRFProtect()
+
+
+class _CompiledTemplates(dict):
+    """Compiled templates shared by every app in the process (GOV.UK macros are slow to compile)."""
+
+    def set(self, key, value, timeout=None):
+        self[key] = value
+
+
+_compiled_templates = MemcachedBytecodeCache(_CompiledTemplates())
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -28,7 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("AUTO_MIGRATE"):
         migrate(app.config["DATABASE_URL"])
 
-    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True,
+                         "bytecode_cache": _compiled_templates}
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(Path(__file__).parent / "templates")),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),

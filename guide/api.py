@@ -19,7 +19,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _problem(status: int, detail: str, **extra):
-    return jsonify({"error": {"status": status, "detail": detail, **extra}}), status
+    response = jsonify({"error": {"status": status, "detail": detail, **extra}})
+    response.status_code = status
+    return response
 
 
 def token_required(view):

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .db import migrate
-from .flows import ContentError, enumerate_paths, load_content
+from .flows import ContentError, enumerate_paths
 from .users import UserError, create_user, issue_token
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -37,8 +37,9 @@ def content_check(directory: Path | None):
     """Validate the content; print every problem with file and line. Exit 1 if any."""
     from .config import DEFAULT_CONTENT
     directory = directory or Path(os.environ.get("GUIDE_CONTENT_DIR") or DEFAULT_CONTENT)
+    from .guidance import check_all
     try:
-        content = load_content(directory)
+        content, scenarios = check_all(directory)
     except ContentError as error:
         for issue in error.issues:
             click.echo(str(issue), err=True)
@@ -47,6 +48,9 @@ def content_check(directory: Path | None):
     for chart in content.flowcharts.values():
         click.echo(f"{chart.id}: {len(chart.questions)} questions, {len(chart.outcomes)} outcomes, "
                    f"{len(enumerate_paths(chart))} paths, every one ending in an outcome")
+    if scenarios:
+        points = sum(len(s.decision_points) for s in scenarios.values())
+        click.echo(f"case examples: {len(scenarios)} scenarios, {points} decision points")
     click.echo(f"Content OK (version {content.version}).")
 
 

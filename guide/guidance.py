@@ -7,17 +7,36 @@ from pathlib import Path
 
 from transitions.extensions import GraphMachine
 
-from .flows import Content, FlowMachine, Flowchart, load_content
+from .flows import Content, ContentError, FlowMachine, Flowchart, load_content
+from .scenarios.content import SCENARIOS_DIRECTORY, Scenario, load_scenarios
+
+
+def check_all(directory: Path) -> tuple[Content, dict[str, Scenario]]:
+    """Load the flowcharts and the case examples; one ContentError lists every problem in both."""
+    issues, content, scenarios = [], None, {}
+    try:
+        content = load_content(directory)
+    except ContentError as error:
+        issues.extend(error.issues)
+    if (Path(directory) / SCENARIOS_DIRECTORY).is_dir():
+        try:
+            scenarios = load_scenarios(Path(directory) / SCENARIOS_DIRECTORY)
+        except ContentError as error:
+            issues.extend(error.issues)
+    if issues:
+        raise ContentError(issues)
+    return content, scenarios
 
 
 class Guidance:
-    def __init__(self, content: Content):
+    def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None):
         self.content = content
+        self.scenarios = scenarios or {}
         self.machines = {chart_id: FlowMachine(chart) for chart_id, chart in content.flowcharts.items()}
 
     @classmethod
     def load(cls, directory: Path) -> "Guidance":
-        return cls(load_content(directory))
+        return cls(*check_all(Path(directory)))
 
     @property
     def version(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template, send_from_directory
 from sqlalchemy import select
 
 from .models import DecisionRecord, Walk
@@ -41,3 +43,10 @@ def flowchart(flowchart_id: str):
 @bp.get("/healthz")
 def healthz():
     return {"status": "ok", "content_version": guidance().version}
+
+
+@bp.get("/assets/<path:filename>")
+def govuk_assets(filename: str):
+    # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets.
+    return send_from_directory(Path(__file__).parent / "static" / "vendor" / "govuk" / "assets", filename,
+                               max_age=86400)

@@ -334,7 +334,7 @@ def _build_flowcharts(check: _Checker, raw_charts: list[Located], decisions) -> 
         _resolve_includes(check, chart_id, own, includes, built, stack=())
     for chart in built.values():
         _check_graph(check, chart)
-    return built
+    return {chart_id: built[chart_id] for chart_id in own if chart_id in built}  # in the file's order
 
 
 def _resolve_includes(check, chart_id, own, includes, built, stack) -> Flowchart | None:
