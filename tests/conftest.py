@@ -112,3 +112,29 @@ def table_snapshot(app) -> dict:
     """Row counts of every table: "changes nothing" means this is the same before and after."""
     from guide.models import ApiToken, AuditEvent, DecisionRecord, User, Walk
     return {model.__tablename__: count_rows(app, model) for model in (User, ApiToken, Walk, DecisionRecord, AuditEvent)}
+
+
+# Real-browser tests: Debian's chromium driven by Playwright (no browser download).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The app on the real content, served over HTTP on loopback by werkzeug in a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = build_app(tmp_path_factory.mktemp("live"), REAL_CONTENT)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join(5)

@@ -7,8 +7,10 @@ initAll();
 // full page load would: to the error summary if there is one, otherwise to the page heading,
 // so screen reader and keyboard users hear the new question.
 document.body.addEventListener("htmx:afterSettle", (event) => {
+  // An outerHTML swap replaces the target, so compare by id, not by element.
+  if (!event.detail.target || event.detail.target.id !== "page-container") return;
   const container = document.getElementById("page-container");
-  if (!container || event.detail.target !== container) return;
+  if (!container) return;
   initAll({ scope: container });
   const summary = container.querySelector(".govuk-error-summary");
   if (summary) return; // the error summary component focuses itself
