@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -115,12 +116,55 @@ def register_cli(app: Flask) -> None:
                 if session.scalar(select(User).where(User.email == email)) is None:
                     create_user(session, email=email, name=name, role=role, agency=agency, team=team,
                                 job_title=job_title, password=DEMO_PASSWORD)
+            created = _demo_records(session)
             session.commit()
         finally:
             session.close()
+        if created:
+            click.echo(f"Demo decision records: {created} saved for practitioner@example.org")
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, name, role, *_ in DEMO_USERS:
             click.echo(f"  {email:28} {role:16} {name}")
+
+
+def _demo_records(session) -> int:
+    """Walk the first listed flowchart to a few different decisions and save a record of each.
+
+    The answers come from the flowchart's own paths (the shortest one to each decision), so
+    the demo follows whatever the content says.
+    """
+    from sqlalchemy import select
+    from .models import DecisionRecord, User
+    from .recording import save_record
+    from .walking import answer, start_walk
+
+    guidance = current_app.extensions["guidance"]
+    user = session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
+    if session.scalar(select(DecisionRecord.id).where(DecisionRecord.author_id == user.id).limit(1)):
+        return 0
+    chart = guidance.listed_flowcharts()[0]
+    shortest = {}
+    for path in enumerate_paths(chart):
+        decision = chart.outcomes[path.outcome].decision
+        if decision not in shortest or len(path.steps) < len(shortest[decision].steps):
+            shortest[decision] = path
+    details = {
+        "consent_position": "refused", "advice_sought": "yes", "advice_from": "Named nurse for safeguarding",
+        "information_shared": "Dates of missed appointments and the health visitor's observations (marked as opinion).",
+        "recipient_name": "Dana Social", "recipient_job_title": "Social worker",
+        "recipient_organisation": "Northshire Children's Services", "recipient_contact": "0100 000 0000",
+        "share_method": "secure_email", "shared_on": date.today().isoformat(), "person_told": "yes",
+        "checklist": [item.id for item in guidance.content.sharing_checklist],
+        "basis": "public_interest", "basis_detail": "Reasonable cause to believe the child is at risk of significant harm.",
+        "notes": "Demo record: made up, about no real child.",
+    }
+    reached = [decision for decision in guidance.content.decisions if decision in shortest]
+    for number, decision in enumerate(reached, start=1):
+        walk = start_walk(session, guidance, user, chart.id)
+        for question_id, value in shortest[decision].steps:
+            answer(session, guidance, walk, user, question_id, value)
+        save_record(session, guidance, walk, user, {**details, "subject_ref": f"DEMO-{number:03d}"})
+    return len(reached)
 
 
 def _safe_url(url: str) -> str:

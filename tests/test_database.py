@@ -28,3 +28,22 @@ def test_sqlite_runs_in_wal_mode(app):
     engine = app.extensions["db_engine"]
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_first_run_creates_demo_users_and_records_once(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "PATH": "/usr/bin:/bin",
+           "GUIDE_CHEAP_PASSWORD_HASHING": "1", "SECRET_KEY": "x"}
+    command = [sys.executable, "-m", "flask", "--app", "guide", "demo"]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "practitioner@example.org" in first.stdout and "Demo decision records:" in first.stdout
+    second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert second.returncode == 0 and "Demo decision records:" not in second.stdout
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM users").scalar() == 6
+        assert connection.exec_driver_sql("SELECT count(DISTINCT decision) FROM decision_records").scalar() >= 5

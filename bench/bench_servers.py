@@ -1,0 +1,59 @@
+"""The two apps the step benchmark serves: the guide and a bare Flask baseline.
+
+Used in-process by bench/step_latency.py and, over HTTP, as gunicorn app factories:
+
+    gunicorn --chdir bench 'bench_servers:guide_app()'   # needs BENCH_DATABASE_URL, BENCH_SECRET_KEY
+    gunicorn --chdir bench 'bench_servers:bare_app()'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, redirect, request
+from markupsafe import escape
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def guide_app(database_url: str | None = None, secret_key: str | None = None, content_dir: str | None = None):
+    """The real guide, on a database that has already been migrated and has its users."""
+    from guide import create_app
+
+    return create_app({
+        "DATABASE_URL": database_url or os.environ["BENCH_DATABASE_URL"],
+        "SECRET_KEY": secret_key or os.environ["BENCH_SECRET_KEY"],
+        "CONTENT_DIR": Path(content_dir or os.environ.get("BENCH_CONTENT_DIR") or REPO / "content"),
+    })
+
+
+_BARE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{question} – bare</title></head>
+<body><main>
+<h1>Question {question}</h1>
+<form method="post" action="/bare/{walk}/{question}">
+<input type="hidden" name="csrf_token" value="bare-token">
+<label><input type="radio" name="answer" value="yes"> Yes</label>
+<label><input type="radio" name="answer" value="no"> No</label>
+<button type="submit">Continue</button>
+</form>
+</main></body></html>
+"""
+
+
+def bare_app() -> Flask:
+    """The same shape as a guide step (POST an answer, 303 to the next page, GET it), doing nothing else."""
+    app = Flask("bare")
+
+    @app.post("/bare/<walk>/<question>")
+    def answer(walk: str, question: str):
+        request.form.get("answer", "")
+        following = request.form.get("next", "done")
+        return redirect(f"/bare/{walk}/{following}", 303)
+
+    @app.get("/bare/<walk>/<question>")
+    def page(walk: str, question: str):
+        return _BARE_PAGE.format(walk=escape(walk), question=escape(question))
+
+    return app
