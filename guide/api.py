@@ -97,7 +97,7 @@ def flowcharts():
 def create_walk():
     data = _body()
     flowchart_id = data.get("flowchart")
-    if not isinstance(flowchart_id, str) or guidance().flowchart(flowchart_id) is None:
+    if not isinstance(flowchart_id, str) or flowchart_id not in guidance().content.flowcharts:
         return _problem(400, "Give 'flowchart': one of " + ", ".join(guidance().content.flowcharts))
     walk = start_walk(db(), guidance(), g.api_user, flowchart_id)
     db().commit()

@@ -32,7 +32,10 @@ class Guidance:
     def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None):
         self.content = content
         self.scenarios = scenarios or {}
-        self.machines = {chart_id: FlowMachine(chart) for chart_id, chart in content.flowcharts.items()}
+        # Each case example runs as a flowchart of its decision points, on the same engine.
+        self.case_flowcharts = {case_id: case.as_flowchart() for case_id, case in self.scenarios.items()}
+        self.machines = {chart_id: FlowMachine(chart)
+                         for chart_id, chart in {**content.flowcharts, **self.case_flowcharts}.items()}
 
     @classmethod
     def load(cls, directory: Path) -> "Guidance":
@@ -43,7 +46,10 @@ class Guidance:
         return self.content.version
 
     def flowchart(self, flowchart_id: str) -> Flowchart | None:
-        return self.content.flowcharts.get(flowchart_id)
+        return self.content.flowcharts.get(flowchart_id) or self.case_flowcharts.get(flowchart_id)
+
+    def is_case(self, flowchart_id: str) -> bool:
+        return flowchart_id in self.case_flowcharts
 
     def listed_flowcharts(self) -> list[Flowchart]:
         return [chart for chart in self.content.flowcharts.values() if chart.listed]

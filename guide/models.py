@@ -69,6 +69,8 @@ class Walk(Base):
     flowchart_id: Mapped[str] = mapped_column(String(64))
     content_version: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A walk of the confidentiality flowchart taken for a case example, to compare with it.
+    case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Bumped on every change, so two tabs (or a replayed request) cannot overwrite each other.
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -116,3 +118,66 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class TrainingRecord(Base):
+    """A practitioner's self-study of one case example, kept at their request."""
+
+    __tablename__ = "training_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    walk_id: Mapped[str] = mapped_column(ForeignKey("walks.id"), unique=True)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    content_version: Mapped[str] = mapped_column(ForeignKey("content_versions.version"))
+    agreed: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainingSession(Base):
+    """A trainer's live session: the room moves through the cases' decision points together."""
+
+    __tablename__ = "training_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario_ids: Mapped[list] = mapped_column(JSON)
+    content_version: Mapped[str] = mapped_column(ForeignKey("content_versions.version"))
+    # lobby → voting ⇄ revealed → ended; `step` indexes the decision points of all the cases in order.
+    state: Mapped[str] = mapped_column(String(16), default="lobby")
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped on every move, so participants' pages know when to redraw.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    keep_names: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("training_sessions.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+    # One vote per participant per decision point: a second is refused by the database itself.
+    __table_args__ = (UniqueConstraint("participant_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("training_sessions.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    step: Mapped[int] = mapped_column(Integer)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    point_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

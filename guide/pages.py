@@ -24,7 +24,7 @@ def home():
         .order_by(Walk.updated_at.desc()).limit(5)))
     unfinished = []
     for walk in recent:
-        chart = guidance().flowchart(walk.flowchart_id)
+        chart = guidance().content.flowcharts.get(walk.flowchart_id)
         if chart is not None:
             unfinished.append((walk, chart, position(guidance(), walk)))
     return render_template("home.html", flowcharts=guidance().listed_flowcharts(), unfinished=unfinished)
@@ -33,7 +33,7 @@ def home():
 @bp.get("/flowcharts/<flowchart_id>")
 @login_required
 def flowchart(flowchart_id: str):
-    chart = guidance().flowchart(flowchart_id)
+    chart = guidance().content.flowcharts.get(flowchart_id)
     if chart is None:
         abort(404)
     key_questions = [q for q in chart.questions.values() if q.key]

@@ -163,6 +163,8 @@ def _snapshot(guidance: Guidance, walk: Walk, user: User) -> dict:
 
 def save_record(db: Session, guidance: Guidance, walk: Walk, user: User, raw: dict) -> DecisionRecord:
     """Save a finished walk as version 1 of its decision record."""
+    if guidance.is_case(walk.flowchart_id):
+        raise StepRefused("A case example walk is kept as a training record, not a decision record.")
     where = position(guidance, walk)
     if not where.finished:
         raise StepRefused("Answer every question before saving the decision record.")

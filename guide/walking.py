@@ -31,11 +31,17 @@ def remember_content_version(db: Session, guidance: Guidance) -> None:
         db.flush()
 
 
-def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str) -> Walk:
-    if guidance.flowchart(flowchart_id) is None:
+def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str, *,
+               case_id: str | None = None) -> Walk:
+    """Start a walk of a guidance flowchart, or of a case example's decision points (self-study).
+
+    `case_id` links a walk of a guidance flowchart to the case example it is being tried on.
+    """
+    if guidance.flowchart(flowchart_id) is None or (case_id is not None and case_id not in guidance.scenarios):
         raise StepRefused("There is no flowchart with that name.", status=404)
     remember_content_version(db, guidance)
-    walk = Walk(user_id=user.id, flowchart_id=flowchart_id, content_version=guidance.version, answers={})
+    walk = Walk(user_id=user.id, flowchart_id=flowchart_id, content_version=guidance.version, answers={},
+                case_id=case_id)
     db.add(walk)
     db.flush()
     audit(db, user.id, "walk.start", "walk", walk.id, flowchart=flowchart_id)

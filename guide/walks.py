@@ -10,15 +10,18 @@ from .web import current_user, db, guidance, login_required
 bp = Blueprint("walks", __name__)
 
 
-def _walk_or_404(walk_id: str):
+def _walk_or_404(walk_id: str, *, cases: bool = False):
+    """The signed-in practitioner's walk; case-example walks only where the page serves them."""
     walk = walk_for(db(), walk_id, current_user())
-    if walk is None:
+    if walk is None or (guidance().is_case(walk.flowchart_id) and not cases):
         abort(404)
     return walk
 
 
 def _next_url(walk, where, *, after_change: bool = False) -> str:
     if where.finished:
+        if guidance().is_case(walk.flowchart_id):
+            return url_for("study.review", walk_id=walk.id)
         return url_for("walks.check", walk_id=walk.id)
     return url_for("walks.step", walk_id=walk.id, question_id=where.current.id,
                    **({"change": 1} if after_change else {}))
@@ -38,7 +41,8 @@ def start(flowchart_id: str):
 @bp.route("/walks/<walk_id>/<question_id>", methods=["GET", "POST"])
 @login_required
 def step(walk_id: str, question_id: str):
-    walk = _walk_or_404(walk_id)
+    walk = _walk_or_404(walk_id, cases=True)
+    case = guidance().scenarios.get(walk.flowchart_id)
     chart = guidance().flowchart(walk.flowchart_id)
     where = position(guidance(), walk)
     question = chart.questions.get(question_id)
@@ -69,12 +73,14 @@ def step(walk_id: str, question_id: str):
         back_url = url_for("walks.check", walk_id=walk.id)
     elif index > 0:
         back_url = url_for("walks.step", walk_id=walk.id, question_id=path_ids[index - 1])
+    elif case:
+        back_url = url_for("study.case", case_id=case.id)
     else:
         back_url = url_for("pages.flowchart", flowchart_id=chart.id)
     return render_template(
         "question.html", walk=walk, chart=chart, question=question, error=error, changing=changing,
         selected=request.form.get("answer") if error else (walk.answers or {}).get(question_id),
-        back_url=back_url, step_number=index + 1, recorded=is_recorded(db(), walk),
+        back_url=back_url, step_number=index + 1, recorded=is_recorded(db(), walk), case=case,
     ), status
 
 
@@ -85,8 +91,9 @@ def check(walk_id: str):
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(_next_url(walk, where))
+    compared = guidance().scenarios.get(walk.case_id) if walk.case_id else None
     return render_template("check_answers.html", walk=walk, where=where, chart=guidance().flowchart(walk.flowchart_id),
-                           recorded=is_recorded(db(), walk))
+                           recorded=is_recorded(db(), walk), compared=compared)
 
 
 @bp.get("/walks/<walk_id>/outcome")
@@ -113,7 +120,7 @@ def walk_diagram(walk_id: str):
 @bp.get("/flowcharts/<flowchart_id>/diagram")
 @login_required
 def diagram(flowchart_id: str):
-    if guidance().flowchart(flowchart_id) is None:
+    if flowchart_id not in guidance().content.flowcharts:
         abort(404)
     return _diagram_page(flowchart_id, [], None)
 

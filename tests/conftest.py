@@ -27,6 +27,8 @@ USERS = {
                       agency="Northshire Health", team="Health visiting", job_title="Health visitor"),
     "records": dict(email="rec@example.org", name="Rita Records", role="records_officer",
                     agency="Northshire Health", team="IG", job_title="Records officer"),
+    "trainer": dict(email="tia@example.org", name="Tia Trainer", role="trainer",
+                    agency="Northshire Safeguarding Partnership", team="Training", job_title="Trainer"),
     "other_records": dict(email="orec@example.org", name="Omar Records", role="records_officer",
                           agency="Southshire Police", team="IG", job_title="Records officer"),
 }

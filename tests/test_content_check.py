@@ -142,3 +142,9 @@ def test_the_cli_check_passes_good_content():
     result = subprocess.run(flask, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "mini: 3 questions, 6 outcomes, 9 paths" in result.stdout
+
+
+def test_a_question_cannot_take_the_name_of_a_walk_page(content_dir):
+    path = edit(content_dir, "      - id: consent\n", "      - id: record\n")
+    found = problems(content_dir)
+    assert any("node id 'record' is reserved" in p and f":{line_of(path, 'id: record')}:" in p for p in found), found

@@ -20,6 +20,9 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # A citation names one of the source documents and a paragraph, e.g. "WTD App3 §4.22".
 CITE_PATTERN = re.compile(r"\b(XG|WTD|IDX|ISP|NEWS)\b[^§]*§\s?\d")
 NOT_SURE = "not_sure"
+# A question's id is the last part of its page's address (/walks/<walk>/<id>); these words
+# are the walk's other pages, so no question may take them.
+RESERVED_NODE_IDS = frozenset({"check", "outcome", "record", "diagram"})
 
 FLOWCHARTS_FILE = "flowcharts.yaml"
 
@@ -248,6 +251,10 @@ def _read_nodes(check: _Checker, chart: Located, chart_id: str, decisions) -> tu
         node_id = check.ident(entry, "id", "node")
         if not node_id:
             check.fail(entry.line, "node: missing 'id'")
+            continue
+        if node_id in RESERVED_NODE_IDS:
+            check.fail(entry.line_of("id"), f"node id '{node_id}' is reserved for a page of the walk "
+                                            f"(reserved: {', '.join(sorted(RESERVED_NODE_IDS))})")
             continue
         if node_id in questions or node_id in outcomes:
             check.fail(entry.line_of("id"), f"flowchart '{chart_id}': duplicate node id '{node_id}'")

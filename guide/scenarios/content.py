@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from guide.flows.content import CITE_PATTERN, ID_PATTERN, NOT_SURE, _Checker
+from guide.flows.content import CITE_PATTERN, ID_PATTERN, NOT_SURE, RESERVED_NODE_IDS, _Checker
 from guide.flows.model import Answer, Flowchart, Outcome, Question, Route
 from guide.flows.yaml_lines import ContentError, ContentIssue, Located, load_yaml
 
@@ -25,6 +25,14 @@ SECTORS = (
     "health", "police_justice", "education", "early_years", "voluntary",
     "social_care", "housing", "leisure", "multi_agency",
 )
+# Case examples say which answers to the key questions of this flowchart they imply.
+COMPARED_FLOWCHART = "confidentiality"
+# How the vocabularies read on the page, where the id alone would read badly.
+LABELS = {
+    "police_justice": "Police and justice", "early_years": "Early years", "social_care": "Social care",
+    "multi_agency": "Multi-agency", "under_5": "Under 5", "5_to_11": "5 to 11", "12_to_15": "12 to 15",
+    "16_to_17": "16 to 17", "not_stated": "Age not stated",
+}
 CHILD_AGES = ("unborn", "under_5", "5_to_11", "12_to_15", "16_to_17", "various", "not_stated")
 # What a case is about; the same list, with meanings, is in content/scenarios/README.md.
 CONCERNS = (
@@ -311,6 +319,9 @@ class _ScenarioChecker(_Checker):
         for entry in self.entries(top, "decision_points", POINT_KEYS, "decision point", minimum=2):
             point_id = self.ident(entry, "id", "decision point")
             what = f"decision point '{point_id}'"
+            if point_id in RESERVED_NODE_IDS:
+                self.fail(entry.line_of("id"), f"{what}: the id is reserved for a page of the walk "
+                                               f"(reserved: {', '.join(sorted(RESERVED_NODE_IDS))})")
             if point_id == REVIEW_OUTCOME:
                 self.fail(entry.line_of("id"), f"{what}: the id '{REVIEW_OUTCOME}' is reserved for the end of the walk")
             if any(p.id == point_id for p in points):

@@ -1,0 +1,531 @@
+"""How long a practitioner waits between questions, against a bare Flask app doing the same round trip.
+
+ONE STEP = POST an answer to the current question (303) + GET the page it redirects to.
+Many fresh walks go through a fixed 13-answer path of the `confidentiality` flowchart;
+the same number of steps go through a bare Flask app with the same shape (POST, 303, GET).
+Both are measured in-process (Flask test client) and over HTTP on 127.0.0.1 (gunicorn,
+one gthread worker with one thread, keep-alive client). The engine alone
+(FlowMachine.replay) is timed too, to show how much of a step it is.
+
+    .venv/bin/python bench/step_latency.py              # default: 1200 steps per row, under 2 minutes
+    .venv/bin/python bench/step_latency.py --steps 240  # a quick look (about 20 s)
+    .venv/bin/python bench/step_latency.py --profile    # also cProfile the in-process guide step
+
+The goals it reports on (from the issue; reported, not asserted):
+  - a step costs no more than 3x a bare Flask step (ratio of p50s; p99 ratio shown too);
+  - a step's p99 stays under 10 ms in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import http.client
+import io
+import math
+import os
+import platform
+import pstats
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from http.cookies import SimpleCookie
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(REPO))
+
+from bench_servers import bare_app, guide_app  # noqa: E402
+
+FLOWCHART = "confidentiality"
+# purpose → … → dpa_other_principles → share_without_consent_public_interest: consent refused,
+# no statutory duty, significant harm, public interest, then the five DPA 1998 questions.
+PATH = [
+    ("purpose", "yes"),
+    ("identifiable", "yes"),
+    ("confidential", "yes"),
+    ("consent", "refused"),
+    ("consent_who", "yes"),
+    ("statutory", "no"),
+    ("harm_threshold", "yes"),
+    ("public_interest", "yes"),
+    ("dpa_fair", "yes_told"),
+    ("dpa_schedule2", "yes"),
+    ("dpa_sensitive", "no"),
+    ("dpa_compatible", "yes_compatible"),
+    ("dpa_other_principles", "yes"),
+]
+EXPECTED_OUTCOME = "share_without_consent_public_interest"
+EMAIL, PASSWORD = "bench@example.org", "bench password 2026 long enough"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+GOAL_RATIO, GOAL_P99_MS = 3.0, 10.0
+
+
+# --------------------------------------------------------------------------- clients
+
+class InProcess:
+    """Flask's test client: no sockets, no server; cookies kept by the client."""
+
+    def __init__(self, app):
+        self.http = app.test_client()
+        self.connections = 0
+
+    def post(self, path: str, form: dict) -> tuple[int, str | None]:
+        response = self.http.post(path, data=form)
+        response.get_data()
+        return response.status_code, response.headers.get("Location")
+
+    def get(self, path: str) -> tuple[int, str]:
+        response = self.http.get(path)
+        return response.status_code, response.get_data(as_text=True)
+
+
+class OverHttp:
+    """http.client on one keep-alive connection to 127.0.0.1, keeping cookies itself."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+        self.connections = 0
+
+    def _request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in (1, 2):
+            if self.conn.sock is None:
+                self.connections += 1
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed an idle keep-alive connection: open a new one, once.
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or morsel["expires"].startswith("Thu, 01 Jan 1970"):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response, data
+
+    def post(self, path: str, form: dict) -> tuple[int, str | None]:
+        response, _ = self._request("POST", path, urlencode(form).encode(),
+                                    {"Content-Type": "application/x-www-form-urlencoded"})
+        location = response.headers.get("Location")
+        if location and location.startswith("http"):
+            location = urlsplit(location)._replace(scheme="", netloc="").geturl()
+        return response.status, location
+
+    def get(self, path: str) -> tuple[int, str]:
+        response, data = self._request("GET", path)
+        return response.status, data.decode()
+
+    def close(self):
+        self.conn.close()
+
+
+# --------------------------------------------------------------------------- walkers
+
+class GuideWalker:
+    """Signs in once, then walks fresh walks through PATH; each step is timed."""
+
+    name = "guide step"
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+        status, page = client.get("/sign-in")
+        assert status == 200, status
+        self.token = TOKEN.search(page).group(1)
+        status, location = client.post("/sign-in", {"email": EMAIL, "password": PASSWORD, "csrf_token": self.token})
+        assert status == 303, f"sign-in failed: {status}"
+        self._get(location)
+
+    def _get(self, path: str) -> str:
+        status, page = self.client.get(path)
+        assert status == 200, (path, status)
+        found = TOKEN.search(page)
+        if found:
+            self.token = found.group(1)
+        return page
+
+    def walk(self, out: dict[str, list[int]]) -> None:
+        # Starting a walk is not a step: not timed.
+        status, location = self.client.post(f"/flowcharts/{FLOWCHART}/start", {"csrf_token": self.token})
+        assert status == 303, status
+        walk_id = location.split("/")[2]
+        self._get(location)
+        clock = time.perf_counter_ns
+        for index, (question, value) in enumerate(PATH):
+            t0 = clock()
+            status, location = self.client.post(f"/walks/{walk_id}/{question}",
+                                                 {"answer": value, "csrf_token": self.token})
+            t1 = clock()
+            status2, page = self.client.get(location)
+            t2 = clock()
+            assert status == 303 and status2 == 200, (question, status, location, status2)
+            self.token = TOKEN.search(page).group(1)
+            if index < len(PATH) - 1:
+                assert location.endswith(f"/{PATH[index + 1][0]}"), (question, location)
+                out["step"].append(t2 - t0)
+                out["post"].append(t1 - t0)
+                out["get"].append(t2 - t1)
+            else:
+                assert location.endswith("/check"), location
+                out["final"].append(t2 - t0)
+
+
+class BareWalker:
+    """The bare Flask baseline: the same number of POST+303+GET steps per walk."""
+
+    name = "bare Flask step"
+
+    def __init__(self, client):
+        self.client = client
+        self.count = 0
+
+    def walk(self, out: dict[str, list[int]]) -> None:
+        self.count += 1
+        walk_id = f"w{self.count}"
+        clock = time.perf_counter_ns
+        names = [q for q, _ in PATH] + ["check"]
+        for index, (question, value) in enumerate(PATH):
+            t0 = clock()
+            status, location = self.client.post(f"/bare/{walk_id}/{question}",
+                                                {"answer": value, "next": names[index + 1], "csrf_token": "bare-token"})
+            t1 = clock()
+            status2, page = self.client.get(location)
+            t2 = clock()
+            assert status == 303 and status2 == 200 and "csrf_token" in page, (status, location, status2)
+            if index < len(PATH) - 1:
+                out["step"].append(t2 - t0)
+                out["post"].append(t1 - t0)
+                out["get"].append(t2 - t1)
+            else:
+                out["final"].append(t2 - t0)
+
+
+def samples() -> dict[str, list[int]]:
+    """Nanoseconds: whole question steps, their POST and GET halves, and the final step (to 'check your answers')."""
+    return {"step": [], "post": [], "get": [], "final": []}
+
+
+def run_interleaved(walkers, walks: int, warmup_walks: int) -> dict[str, dict[str, list[int]]]:
+    """Alternate walks between the walkers, so drift (CPU clock, caches, the database growing) hits both alike."""
+    for _ in range(warmup_walks):
+        for walker in walkers:
+            walker.walk(samples())
+    results = {walker.name: samples() for walker in walkers}
+    for _ in range(walks):
+        for walker in walkers:
+            walker.walk(results[walker.name])
+    return results
+
+
+# --------------------------------------------------------------------------- setup
+
+def make_database(directory: Path, name: str) -> str:
+    from guide.db import migrate
+    from guide.users import create_user
+
+    url = f"sqlite:///{directory / name}"
+    migrate(url)
+    app = guide_app(url, "bench-secret", str(REPO / "content"))
+    with app.app_context():
+        session = app.extensions["db_sessions"]()
+        create_user(session, email=EMAIL, name="Bench Practitioner", role="practitioner",
+                    agency="Northshire Health", team="Health visiting", job_title="Health visitor", password=PASSWORD)
+        session.commit()
+        session.close()
+    app.extensions["db_engine"].dispose()
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(factory: str, env: dict) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+    command = [gunicorn] if gunicorn else [sys.executable, "-m", "gunicorn"]
+    command += ["-w", "1", "-k", "gthread", "--threads", "1", "--keep-alive", "5",
+                "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), "--log-level", "warning", factory]
+    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn {factory} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"gunicorn {factory} did not start on port {port}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# --------------------------------------------------------------------------- engine alone
+
+def time_engine(repeats: int) -> dict:
+    """FlowMachine.replay at every depth of PATH; a step calls it 4 times (see walks.step / walking.answer)."""
+    from guide.guidance import Guidance
+
+    guidance = Guidance.load(REPO / "content")
+    machine = guidance.machines[FLOWCHART]
+    full = dict(PATH)
+    position = machine.replay(full)
+    assert position.outcome is not None and position.outcome.id == EXPECTED_OUTCOME, position
+    clock = time.perf_counter_ns
+    per_depth = []
+    for depth in range(len(PATH) + 1):
+        answers = dict(PATH[:depth])
+        for _ in range(50):
+            machine.replay(answers)
+        samples = []
+        for _ in range(repeats):
+            t0 = clock()
+            machine.replay(answers)
+            samples.append(clock() - t0)
+        per_depth.append(samples)
+    medians = [percentile(s, 50) for s in per_depth]
+    # Step k (answering PATH[k]): POST replays depth k twice (view, answer()) and k+1 once (after);
+    # the GET that follows replays depth k+1 once.
+    per_step = [2 * medians[k] + 2 * medians[k + 1] for k in range(len(PATH) - 1)]
+    return {"full": per_depth[-1], "per_step_p50": sum(per_step) / len(per_step), "medians": medians}
+
+
+# --------------------------------------------------------------------------- reporting
+
+def percentile(samples: list[int], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def stats_ms(samples: list[int]) -> dict:
+    return {"n": len(samples), **{f"p{p}": percentile(samples, p) / 1e6 for p in (50, 90, 99)},
+            "max": max(samples) / 1e6, "mean": sum(samples) / len(samples) / 1e6}
+
+
+def row(label: str, samples: list[int]) -> str:
+    s = stats_ms(samples)
+    return (f"  {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p90']:>8.3f} {s['p99']:>8.3f} "
+            f"{s['max']:>8.3f} {s['mean']:>8.3f}")
+
+
+def version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def filesystem_of(path: Path) -> str:
+    best, kind = "", "?"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _dev, mount, fstype, *_ = line.split()
+            if str(path).startswith(mount) and len(mount) > len(best):
+                best, kind = mount, fstype
+    except OSError:
+        pass
+    return kind
+
+
+def sqlite_modes(url: str) -> tuple[str, str]:
+    from guide.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+            conn.exec_driver_sql("PRAGMA synchronous").scalar(), "?")
+    engine.dispose()
+    return journal, synchronous
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=1200,
+                        help="timed question steps per row (default 1200; walks = steps / 12)")
+    parser.add_argument("--warmup", type=int, default=15, help="untimed warm-up walks per app and mode (default 15)")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process guide step afterwards")
+    parser.add_argument("--db-dir", type=Path, default=None, help="where the temporary databases go (default: system temp)")
+    args = parser.parse_args()
+
+    per_walk = len(PATH) - 1
+    walks = max(1, math.ceil(args.steps / per_walk))
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="guide-bench-", dir=args.db_dir))
+    procs = []
+    try:
+        inproc_url = make_database(tmp, "inprocess.sqlite3")
+        http_url = None if args.no_http else make_database(tmp, "http.sqlite3")
+        journal, synchronous = sqlite_modes(inproc_url)
+
+        print("== guide step latency benchmark ==")
+        print(f"python       {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
+        affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+        print(f"cpu          {cpu_model()}; cpu_count={os.cpu_count()} usable={affinity}; "
+              f"loadavg={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"packages     flask {version('flask')}, werkzeug {version('werkzeug')}, jinja2 {version('jinja2')}, "
+              f"sqlalchemy {version('sqlalchemy')}, transitions {version('transitions')}, "
+              f"gunicorn {version('gunicorn')}; sqlite {sqlite3.sqlite_version}")
+        print(f"database     SQLite journal_mode={journal} synchronous={synchronous}, "
+              f"files in {tmp} ({filesystem_of(tmp)})")
+        print(f"path         {FLOWCHART}: " + " → ".join(f"{q}={a}" for q, a in PATH) + f" → {EXPECTED_OUTCOME}")
+        print(f"run          {walks} walks × {per_walk} question steps = {walks * per_walk} timed steps per row "
+              f"(+ {walks} final steps to 'check your answers'); {args.warmup} warm-up walks per app and mode; "
+              "guide and bare walks interleaved")
+        print(flush=True)
+
+        results = {}
+
+        # ---- in-process
+        app = guide_app(inproc_url, "bench-secret", str(REPO / "content"))
+        guide_inproc = GuideWalker(InProcess(app))
+        bare_inproc = BareWalker(InProcess(bare_app()))
+        results["in-process"] = run_interleaved([guide_inproc, bare_inproc], walks, args.warmup)
+        print(f"[in-process done at {time.perf_counter() - started:.1f}s]", flush=True)
+
+        # ---- over HTTP (gunicorn, loopback)
+        if not args.no_http:
+            env = {"BENCH_DATABASE_URL": http_url, "BENCH_SECRET_KEY": "bench-secret",
+                   "BENCH_CONTENT_DIR": str(REPO / "content"), "PYTHONPATH": os.pathsep.join([str(BENCH), str(REPO)])}
+            guide_proc, guide_port = start_gunicorn("bench_servers:guide_app()", env)
+            procs.append(guide_proc)
+            bare_proc, bare_port = start_gunicorn("bench_servers:bare_app()", env)
+            procs.append(bare_proc)
+            guide_client, bare_client = OverHttp(guide_port), OverHttp(bare_port)
+            guide_http = GuideWalker(guide_client)
+            bare_http = BareWalker(bare_client)
+            results["HTTP"] = run_interleaved([guide_http, bare_http], walks, args.warmup)
+            connections = (guide_client.connections, bare_client.connections)
+            guide_client.close()
+            bare_client.close()
+            print(f"[HTTP done at {time.perf_counter() - started:.1f}s; TCP connections opened: "
+                  f"guide {connections[0]}, bare {connections[1]}]", flush=True)
+
+        # ---- engine alone
+        engine = time_engine(repeats=500)
+        print(f"[engine done at {time.perf_counter() - started:.1f}s]", flush=True)
+        print()
+
+        # ---- table
+        print("Step latency (ms): ONE STEP = POST answer (303) + GET the page it redirects to")
+        print(f"  {'':<34} {'count':>6} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8}")
+        for mode, by_app in results.items():
+            print(f" {mode}")
+            for name, got in by_app.items():
+                print(row(name, got["step"]))
+                print(row("  of which POST answer → 303", got["post"]))
+                print(row("  of which GET next question", got["get"]))
+            print(row("guide final step (→ check answers)", by_app["guide step"]["final"]))
+        print(" engine alone")
+        print(row("FlowMachine.replay, full path", engine["full"]))
+        print(f"  replay p50 by depth 0..{len(PATH)} (µs): "
+              + " ".join(f"{m / 1e3:.0f}" for m in engine["medians"]))
+        print()
+
+        print("Ratios guide / bare (question steps)")
+        verdicts = []
+        for mode, by_app in results.items():
+            g, b = stats_ms(by_app["guide step"]["step"]), stats_ms(by_app["bare Flask step"]["step"])
+            r50, r99 = g["p50"] / b["p50"], g["p99"] / b["p99"]
+            print(f"  {mode:<11} p50 {g['p50']:.3f} / {b['p50']:.3f} = {r50:5.1f}×    "
+                  f"p99 {g['p99']:.3f} / {b['p99']:.3f} = {r99:5.1f}×    "
+                  f"extra per step at p50: {g['p50'] - b['p50']:.3f} ms")
+            verdicts.append((f"step ≤ {GOAL_RATIO:g}× bare Flask, {mode} (p50 ratio {r50:.1f}×)", r50 <= GOAL_RATIO))
+            verdicts.append((f"step ≤ {GOAL_RATIO:g}× bare Flask, {mode} (p99 ratio {r99:.1f}×)", r99 <= GOAL_RATIO))
+        g_in = stats_ms(results["in-process"]["guide step"]["step"])
+        engine_share = engine["per_step_p50"] / 1e6 / g_in["p50"]
+        print(f"  engine: ~4 replays per step ≈ {engine['per_step_p50'] / 1e6:.3f} ms "
+              f"= {engine_share:.1%} of the in-process guide step p50")
+        verdicts.insert(0, (f"step p99 < {GOAL_P99_MS:g} ms in-process (p99 {g_in['p99']:.3f} ms)",
+                            g_in["p99"] < GOAL_P99_MS))
+        print()
+        print("Goals (reported, not asserted)")
+        for text, met in verdicts:
+            print(f"  [{'MET' if met else 'NOT MET':>7}] {text}")
+        print()
+        print(f"total run time {time.perf_counter() - started:.1f}s")
+
+        if args.profile:
+            profile_guide_step(app, walks=max(20, walks // 4))
+    finally:
+        for proc in procs:
+            stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def profile_guide_step(app, walks: int) -> None:
+    """cProfile in-process guide walks (13 of their 15 requests are steps). cProfile inflates Python-heavy code."""
+    walker = GuideWalker(InProcess(app))
+    for _ in range(5):
+        walker.walk(samples())
+    profiler = cProfile.Profile()
+    gc.collect()
+    profiler.enable()
+    for _ in range(walks):
+        walker.walk(samples())
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    print(f"\n== cProfile: {walks} in-process guide walks, {total:.2f}s profiled "
+          f"({total / (walks * len(PATH)) * 1e3:.1f} ms per step under the profiler) ==")
+    for title, order, restriction in (("top 25 functions by own time", "tottime", (25,)),
+                                      ("the guide's own code by cumulative time", "cumulative", (r"/guide/", 25))):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restriction)
+        text = out.getvalue()
+        text = text[text.find("   ncalls"):] if "   ncalls" in text else text
+        text = text.replace(str(REPO) + "/", "").replace(str(Path(sys.prefix)) + "/", "")
+        print(f"\n-- {title} --")
+        print(text.rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
