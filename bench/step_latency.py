@@ -490,7 +490,9 @@ def main() -> int:
         for text, met in verdicts:
             print(f"  [{'MET' if met else 'NOT MET':>7}] {text}")
         print()
-        print(f"total run time {time.perf_counter() - started:.1f}s")
+        print(f"total run time {time.perf_counter() - started:.1f}s; loadavg now "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on the machine shifts absolute "
+              "times; the guide/bare ratios, measured interleaved, move much less)")
 
         if args.profile:
             profile_guide_step(app, walks=max(20, walks // 4))
