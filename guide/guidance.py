@@ -32,6 +32,8 @@ class Guidance:
     def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None):
         self.content = content
         self.scenarios = scenarios or {}
+        # (database, version) pairs whose content text is known to be stored.
+        self.stored_versions: set[tuple[str, str]] = set()
         # Each case example runs as a flowchart of its decision points, on the same engine.
         self.case_flowcharts = {case_id: case.as_flowchart() for case_id, case in self.scenarios.items()}
         self.machines = {chart_id: FlowMachine(chart)

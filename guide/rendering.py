@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -21,7 +23,9 @@ _CLASSES = {
 }
 
 
+@lru_cache(maxsize=1024)
 def render_markdown(text: str | None) -> Markup:
+    # Cached: help texts are rendered on every question page and never change.
     if not text:
         return Markup("")
     html = md.markdown(text, extensions=["sane_lists"])

@@ -6,7 +6,7 @@ tampered step is refused before anything is written.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .audit import audit
@@ -25,10 +25,19 @@ class StepRefused(Exception):
 
 
 def remember_content_version(db: Session, guidance: Guidance) -> None:
-    """Keep the text of the content version walks are taken on (once per version)."""
-    if db.get(ContentVersion, guidance.version) is None:
+    """Keep the text of the content version walks are taken on (once per version).
+
+    Checked against the database once per process; after that a set remembers it.
+    """
+    stored = guidance.stored_versions
+    url = str(db.bind.url)
+    if (url, guidance.version) in stored:
+        return
+    if db.scalar(select(ContentVersion.version).where(ContentVersion.version == guidance.version)) is None:
         db.add(ContentVersion(version=guidance.version, files=guidance.content.files))
         db.flush()
+    # Remembered only once committed: a rolled-back request must not hide a missing row.
+    event.listen(db, "after_commit", lambda _session: stored.add((url, guidance.version)), once=True)
 
 
 def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str, *,

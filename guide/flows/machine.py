@@ -9,6 +9,7 @@ also means a changed answer earlier on keeps the later answers that still apply
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from transitions import Machine, MachineError
@@ -63,14 +64,23 @@ class WalkPosition:
 
 
 class FlowMachine:
-    """One `transitions.Machine` per flowchart, built once and shared by every walk."""
+    """One `transitions.Machine` per flowchart, built once and shared by every walk.
+
+    The machine moves one model, reset to the start for each replay (adding a model per
+    replay costs more than the replay). Replays are remembered by their answers: a position
+    depends on nothing else, and a walk is replayed several times in one request.
+    """
+
+    CACHE_SIZE = 4096
 
     def __init__(self, chart: Flowchart):
         self.chart = chart
         self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, WalkPosition] = OrderedDict()
         states = list(chart.questions) + list(chart.outcomes)
+        self._model = _Position()
         self.machine = Machine(
-            model=None, states=states, initial=chart.start,
+            model=self._model, states=states, initial=chart.start,
             auto_transitions=False, ignore_invalid_triggers=False,
         )
         for question in chart.questions.values():
@@ -84,29 +94,40 @@ class FlowMachine:
                     )
 
     def replay(self, answers: dict[str, str]) -> WalkPosition:
-        """Follow the stored answers from the start until a question has none, or an outcome."""
-        position = WalkPosition(chart=self.chart)
-        model = _Position()
-        given: dict[str, str] = {}
+        """Follow the stored answers from the start until a question has none, or an outcome.
+
+        The position returned may be shared with other callers: read it, do not change it.
+        """
+        key = tuple(sorted(answers.items()))
         with self._lock:
-            self.machine.add_model(model, initial=self.chart.start)
-            try:
-                while True:
-                    state = model.state
-                    if state in self.chart.outcomes:
-                        position.outcome = self.chart.outcomes[state]
-                        break
-                    question = self.chart.questions[state]
-                    value = answers.get(state)
-                    if value is None or question.answer(value) is None:
-                        position.current = question
-                        break
-                    given[state] = value
-                    try:
-                        model.trigger(trigger_name(value), given)
-                    except MachineError as exc:  # content validation makes this unreachable
-                        raise RuntimeError(f"{self.chart.id}: no route from {state} on {value}") from exc
-                    position.path.append((question, value))
-            finally:
-                self.machine.remove_model(model)
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            position = self._replay(answers)
+            self._cache[key] = position
+            if len(self._cache) > self.CACHE_SIZE:
+                self._cache.popitem(last=False)
         return position
+
+    def _replay(self, answers: dict[str, str]) -> WalkPosition:
+        position = WalkPosition(chart=self.chart)
+        model = self._model
+        self.machine.set_state(self.chart.start, model)
+        given: dict[str, str] = {}
+        while True:
+            state = model.state
+            if state in self.chart.outcomes:
+                position.outcome = self.chart.outcomes[state]
+                return position
+            question = self.chart.questions[state]
+            value = answers.get(state)
+            if value is None or question.answer(value) is None:
+                position.current = question
+                return position
+            given[state] = value
+            try:
+                model.trigger(trigger_name(value), given)
+            except MachineError as exc:  # content validation makes this unreachable
+                raise RuntimeError(f"{self.chart.id}: no route from {state} on {value}") from exc
+            position.path.append((question, value))
