@@ -68,12 +68,17 @@ def try_flowchart(case_id: str):
     return redirect(url_for("walks.step", walk_id=walk.id, question_id=chart.start), 303)
 
 
-@bp.get("/cases/walks/<walk_id>/review")
-@login_required
-def review(walk_id: str):
+def _case_walk_or_404(walk_id: str):
     walk = walk_for(db(), walk_id, current_user())
     if walk is None or not guidance().is_case(walk.flowchart_id):
         abort(404)
+    return walk
+
+
+@bp.get("/cases/walks/<walk_id>/review")
+@login_required
+def review(walk_id: str):
+    walk = _case_walk_or_404(walk_id)
     try:
         case, reviews = study_review(guidance(), walk)
     except Refused:
@@ -86,9 +91,7 @@ def review(walk_id: str):
 @bp.post("/cases/walks/<walk_id>/keep")
 @login_required
 def keep(walk_id: str):
-    walk = walk_for(db(), walk_id, current_user())
-    if walk is None or not guidance().is_case(walk.flowchart_id):
-        abort(404)
+    walk = _case_walk_or_404(walk_id)
     try:
         keep_training_record(db(), guidance(), walk, current_user())
     except Refused:
