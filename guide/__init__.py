@@ -48,11 +48,11 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     HTMX(app)
 
-    from . import api, auth, errors, pages, records, security, sessions, study, walks, web
+    from . import api, auth, errors, pages, process, records, security, sessions, study, walks, web
     security.init_security(app)
     web.init_web(app)
     errors.init_errors(app)
-    for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, study.bp, sessions.bp, api.bp):
+    for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, study.bp, sessions.bp, process.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

@@ -54,7 +54,8 @@ class Guidance:
         return flowchart_id in self.case_flowcharts
 
     def listed_flowcharts(self) -> list[Flowchart]:
-        return [chart for chart in self.content.flowcharts.values() if chart.listed]
+        """The decision flowcharts offered on the start page (process flowcharts have their own)."""
+        return [chart for chart in self.content.flowcharts.values() if chart.listed and not chart.is_process]
 
     def decision_label(self, decision_id: str) -> str:
         decision = self.content.decisions.get(decision_id)

@@ -156,7 +156,7 @@ def _snapshot(guidance: Guidance, walk: Walk, user: User) -> dict:
         "flowchart": {"id": chart.id, "title": chart.title},
         "outcome": {"id": outcome.id, "title": outcome.title, "decision": outcome.decision,
                     "decision_label": guidance.decision_label(outcome.decision), "cite": outcome.cite,
-                    "body": outcome.body},
+                    "body": outcome.body, "next_flowchart": outcome.next_flowchart},
         "answers": where.reasons(),
     }
 
@@ -165,6 +165,8 @@ def save_record(db: Session, guidance: Guidance, walk: Walk, user: User, raw: di
     """Save a finished walk as version 1 of its decision record."""
     if guidance.is_case(walk.flowchart_id):
         raise StepRefused("A case example walk is kept as a training record, not a decision record.")
+    if guidance.flowchart(walk.flowchart_id).is_process:
+        raise StepRefused("A walk through the safeguarding process is not a decision about sharing.")
     where = position(guidance, walk)
     if not where.finished:
         raise StepRefused("Answer every question before saving the decision record.")

@@ -103,8 +103,10 @@ def outcome(walk_id: str):
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(_next_url(walk, where))
-    return render_template("outcome.html", walk=walk, where=where, chart=guidance().flowchart(walk.flowchart_id),
-                           decision=guidance().content.decisions[where.outcome.decision],
+    chart = guidance().flowchart(walk.flowchart_id)
+    return render_template("outcome.html", walk=walk, where=where, chart=chart,
+                           decision=guidance().content.decisions.get(where.outcome.decision),
+                           next_chart=guidance().content.flowcharts.get(where.outcome.next_flowchart),
                            recorded=is_recorded(db(), walk))
 
 

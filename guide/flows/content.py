@@ -7,12 +7,14 @@ flowchart: the rules are about the shape of a flowchart (ids, routes, citations)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Answer, Decision, Flowchart, Outcome, Question, Route
+from ..timescales import Timescale
+from .model import Answer, Decision, Event, Flowchart, Outcome, Question, Role, Route
 from .paths import MAX_PATHS, enumerate_paths
 from .yaml_lines import ContentError, ContentIssue, Located, load_yaml
 
@@ -26,18 +28,28 @@ RESERVED_NODE_IDS = frozenset({"check", "outcome", "record", "diagram"})
 
 FLOWCHARTS_FILE = "flowcharts.yaml"
 
-TOP_KEYS = {"decisions": True, "flowcharts": True, "sharing_checklist": False}
+TOP_KEYS = {"decisions": True, "flowcharts": True, "sharing_checklist": False,
+            "roles": False, "events": False, "timescales": False}
+ROLE_KEYS = {"label": True}
+EVENT_KEYS = {"label": True, "hint": False}
+TIMESCALE_KEYS = {"id": True, "label": True, "from": True, "cite": True, "who": False,
+                  "working_days": False, "hours": False, "months": False}
+TIMESCALE_UNITS = ("working_days", "hours", "months")
+KINDS = ("decision", "process")
 DECISION_KEYS = {"label": True, "shares": True, "without_consent": False}
 FLOWCHART_KEYS = {
     "id": True, "title": True, "summary": True, "cite": True, "start": True,
-    "nodes": True, "include": False, "listed": False,
+    "nodes": True, "include": False, "listed": False, "kind": False,
 }
+# Who does what, and by when: required on every step of a process flowchart.
+STEP_KEYS = {"who": False, "does": False, "timescale": False}
 QUESTION_KEYS = {
     "id": True, "question": True, "help": True, "cite": True, "answers": True,
-    "hint": False, "key": False, "terms": False,
+    "hint": False, "key": False, "terms": False, **STEP_KEYS,
 }
 ANSWER_KEYS = {"value": True, "label": True, "reason": True, "next": True, "hint": False}
-OUTCOME_KEYS = {"id": True, "outcome": True, "title": True, "body": True, "cite": True}
+OUTCOME_KEYS = {"id": True, "outcome": True, "title": True, "body": True, "cite": True,
+                "next_flowchart": False, **STEP_KEYS}
 INCLUDE_KEYS = {"flowchart": True, "from": True, "outcomes": False}
 ROUTE_KEYS = {"goto": True, "when": False}
 CHECKLIST_KEYS = {"id": True, "label": True, "cite": True}
@@ -60,6 +72,14 @@ class Content:
     decisions: dict[str, Decision] = field(default_factory=dict)
     flowcharts: dict[str, Flowchart] = field(default_factory=dict)
     sharing_checklist: tuple[ChecklistItem, ...] = ()
+    roles: dict[str, Role] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    timescales: dict[str, "Timescale"] = field(default_factory=dict)
+
+    def steps_for(self, chart: Flowchart, role: str | None) -> list:
+        """The steps of a process flowchart a role takes part in (all of them without a role)."""
+        nodes = list(chart.questions.values()) + list(chart.outcomes.values())
+        return [n for n in nodes if role is None or role in n.who or "all_practitioners" in n.who]
 
     def flowchart(self, flowchart_id: str) -> Flowchart | None:
         return self.flowcharts.get(flowchart_id)
@@ -144,8 +164,11 @@ def load_content(directory: Path | str) -> Content:
     if top is not None and check.keys(top, TOP_KEYS, "the file"):
         content.decisions = _read_decisions(check, top)
         content.sharing_checklist = _read_checklist(check, top)
+        content.roles = _read_labelled(check, top, "roles", ROLE_KEYS, Role)
+        content.events = _read_labelled(check, top, "events", EVENT_KEYS, Event)
+        content.timescales = _read_timescales(check, top, content)
         raw_charts = _read_flowchart_list(check, top)
-        content.flowcharts = _build_flowcharts(check, raw_charts, content.decisions)
+        content.flowcharts = _build_flowcharts(check, raw_charts, content)
     if check.issues:
         raise ContentError(check.issues)
     return content
@@ -170,6 +193,80 @@ def _read_decisions(check: _Checker, top: Located) -> dict[str, Decision]:
             without_consent=bool(spec.get("without_consent", False)), line=line,
         )
     return decisions
+
+
+def _read_labelled(check: _Checker, top: Located, key: str, keys: dict, make) -> dict:
+    """A mapping of id → {label, …}: the roles and the events."""
+    result = {}
+    raw = top.get(key)
+    if raw is None:
+        return result
+    raw = check.mapping(raw, top.line_of(key), key)
+    for item_id, spec in (raw or {}).items():
+        what = f"{key} '{item_id}'"
+        if not ID_PATTERN.match(item_id):
+            check.fail(raw.line_of(item_id), f"{what}: not a valid id")
+        spec = check.mapping(spec, raw.line_of(item_id), what)
+        if spec is None or not check.keys(spec, keys, what):
+            continue
+        fields = {name: check.text(spec, name, what) for name in keys}
+        result[item_id] = make(id=item_id, line=raw.line_of(item_id), **fields)
+    return result
+
+
+def _ids(check: _Checker, data: Located, key: str, known: dict, what: str) -> tuple[str, ...]:
+    """A list of ids that must each be declared (e.g. `who: [social_worker, police]`)."""
+    raw = data.get(key) or []
+    if not isinstance(raw, list):
+        check.fail(data.line_of(key), f"{what}: '{key}' must be a list")
+        return ()
+    for item in raw:
+        if str(item) not in known:
+            check.fail(data.line_of(key), f"{what}: unknown {key} '{item}' (declared: {', '.join(known) or 'none'})")
+    return tuple(str(item) for item in raw)
+
+
+def _read_timescales(check: _Checker, top: Located, content) -> dict[str, Timescale]:
+    result = {}
+    raw = top.get("timescales") or []
+    if not isinstance(raw, list):
+        check.fail(top.line_of("timescales"), "timescales must be a list")
+        return result
+    for entry in raw:
+        entry = check.mapping(entry, top.line_of("timescales"), "timescale")
+        if entry is None or not check.keys(entry, TIMESCALE_KEYS, "timescale"):
+            continue
+        scale_id = check.ident(entry, "id", "timescale")
+        what = f"timescale '{scale_id}'"
+        if scale_id in result:
+            check.fail(entry.line_of("id"), f"duplicate timescale id '{scale_id}'")
+        event = check.text(entry, "from", what)
+        if event not in content.events:
+            check.fail(entry.line_of("from"), f"{what}: unknown event '{event}' (declared: {', '.join(content.events) or 'none'})")
+        units = {unit: entry[unit] for unit in TIMESCALE_UNITS if unit in entry}
+        if len(units) != 1 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in units.values()):
+            check.fail(entry.line, f"{what}: give exactly one of {', '.join(TIMESCALE_UNITS)}, as a whole number")
+            continue
+        result[scale_id] = Timescale(
+            id=scale_id, label=check.text(entry, "label", what), from_event=event, cite=check.cite(entry, what),
+            who=_ids(check, entry, "who", content.roles, what), **units)
+    return result
+
+
+def _read_step(check: _Checker, entry: Located, what: str, content, process: bool) -> dict:
+    """Who is responsible, what they do, and the timescale: required at every step of a process."""
+    step = {
+        "who": _ids(check, entry, "who", content.roles, what),
+        "does": check.text(entry, "does", what),
+        "timescale": check.text(entry, "timescale", what),
+    }
+    if step["timescale"] and step["timescale"] not in content.timescales:
+        check.fail(entry.line_of("timescale"), f"{what}: unknown timescale '{step['timescale']}'")
+    if process:
+        for key in ("who", "does"):
+            if not step[key]:
+                check.fail(entry.line, f"{what}: every step of a process flowchart says '{key}'")
+    return step
 
 
 def _read_checklist(check: _Checker, top: Located) -> tuple[ChecklistItem, ...]:
@@ -237,7 +334,7 @@ def _read_routes(check: _Checker, raw, line: int, what: str) -> tuple[Route, ...
     return tuple(routes)
 
 
-def _read_nodes(check: _Checker, chart: Located, chart_id: str, decisions) -> tuple[dict, dict]:
+def _read_nodes(check: _Checker, chart: Located, chart_id: str, content, process: bool) -> tuple[dict, dict]:
     questions: dict[str, Question] = {}
     outcomes: dict[str, Outcome] = {}
     raw = chart["nodes"]
@@ -260,11 +357,11 @@ def _read_nodes(check: _Checker, chart: Located, chart_id: str, decisions) -> tu
             check.fail(entry.line_of("id"), f"flowchart '{chart_id}': duplicate node id '{node_id}'")
             continue
         if "question" in entry:
-            question = _read_question(check, entry, node_id)
+            question = _read_question(check, entry, node_id, content, process)
             if question:
                 questions[node_id] = question
-        elif "outcome" in entry:
-            outcome = _read_outcome(check, entry, node_id, decisions)
+        elif "outcome" in entry or (process and "title" in entry):
+            outcome = _read_outcome(check, entry, node_id, content, process)
             if outcome:
                 outcomes[node_id] = outcome
         else:
@@ -272,10 +369,11 @@ def _read_nodes(check: _Checker, chart: Located, chart_id: str, decisions) -> tu
     return questions, outcomes
 
 
-def _read_question(check: _Checker, entry: Located, node_id: str) -> Question | None:
+def _read_question(check: _Checker, entry: Located, node_id: str, content, process: bool) -> Question | None:
     what = f"question '{node_id}'"
     if not check.keys(entry, QUESTION_KEYS, what):
         return None
+    step = _read_step(check, entry, what, content, process)
     raw_answers = entry["answers"]
     if not isinstance(raw_answers, list) or len(raw_answers) < 2:
         check.fail(entry.line_of("answers"), f"{what}: needs a list of at least two answers")
@@ -304,36 +402,42 @@ def _read_question(check: _Checker, entry: Located, node_id: str) -> Question | 
     return Question(
         id=node_id, text=check.text(entry, "question", what), help=check.text(entry, "help", what),
         cite=check.cite(entry, what), hint=check.text(entry, "hint", what), key=bool(entry.get("key")),
-        answers=tuple(answers), terms=tuple(str(t) for t in terms), line=entry.line,
+        answers=tuple(answers), terms=tuple(str(t) for t in terms), line=entry.line, **step,
     )
 
 
-def _read_outcome(check: _Checker, entry: Located, node_id: str, decisions) -> Outcome | None:
+def _read_outcome(check: _Checker, entry: Located, node_id: str, content, process: bool) -> Outcome | None:
     what = f"outcome '{node_id}'"
-    if not check.keys(entry, OUTCOME_KEYS, what):
+    # The stages a process ends in decide nothing about sharing, so they name no decision.
+    keys = {**OUTCOME_KEYS, "outcome": not process}
+    if not check.keys(entry, keys, what):
         return None
     decision = check.text(entry, "outcome", what)
-    if decision not in decisions:
-        check.fail(entry.line_of("outcome"), f"{what}: unknown decision '{decision}' (declared: {', '.join(decisions)})")
+    if (decision or not process) and decision not in content.decisions:
+        check.fail(entry.line_of("outcome"), f"{what}: unknown decision '{decision}' (declared: {', '.join(content.decisions)})")
     return Outcome(
         id=node_id, decision=decision, title=check.text(entry, "title", what),
         body=check.text(entry, "body", what), cite=check.cite(entry, what), line=entry.line,
+        next_flowchart=check.text(entry, "next_flowchart", what), **_read_step(check, entry, what, content, process),
     )
 
 
-def _build_flowcharts(check: _Checker, raw_charts: list[Located], decisions) -> dict[str, Flowchart]:
+def _build_flowcharts(check: _Checker, raw_charts: list[Located], content) -> dict[str, Flowchart]:
     own: dict[str, Flowchart] = {}
     includes: dict[str, list] = {}
     for chart in raw_charts:
         chart_id = chart["id"]
         what = f"flowchart '{chart_id}'"
-        questions, outcomes = _read_nodes(check, chart, chart_id, decisions)
+        kind = check.text(chart, "kind", what) or "decision"
+        if kind not in KINDS:
+            check.fail(chart.line_of("kind"), f"{what}: kind must be one of {', '.join(KINDS)}")
+        questions, outcomes = _read_nodes(check, chart, chart_id, content, kind == "process")
         listed = chart.get("listed", True)
         own[chart_id] = Flowchart(
             id=chart_id, title=check.text(chart, "title", what), summary=check.text(chart, "summary", what),
             cite=check.cite(chart, what), start=check.text(chart, "start", what),
             questions=questions, outcomes=outcomes, source=str(check.path), line=chart.line,
-            listed=listed is not False,
+            listed=listed is not False, kind=kind,
         )
         includes[chart_id] = chart.get("include") or []
     built: dict[str, Flowchart] = {}
@@ -341,6 +445,9 @@ def _build_flowcharts(check: _Checker, raw_charts: list[Located], decisions) -> 
         _resolve_includes(check, chart_id, own, includes, built, stack=())
     for chart in built.values():
         _check_graph(check, chart)
+        for outcome in chart.outcomes.values():
+            if outcome.next_flowchart and outcome.next_flowchart not in built:
+                check.fail(outcome.line, f"outcome '{outcome.id}': next_flowchart '{outcome.next_flowchart}' is not a flowchart")
     return {chart_id: built[chart_id] for chart_id in own if chart_id in built}  # in the file's order
 
 
@@ -403,8 +510,7 @@ def _reroute(question: Question, mapping: dict[str, tuple[Route, ...]]) -> Quest
             else:
                 routes.append(route)
         answers.append(Answer(answer.value, answer.label, answer.reason, tuple(routes), answer.hint, answer.line))
-    return Question(question.id, question.text, question.help, question.cite, tuple(answers),
-                    question.hint, question.key, question.terms, question.line)
+    return dataclasses.replace(question, answers=tuple(answers))
 
 
 def _reachable(chart: Flowchart, start: str) -> list[str]:

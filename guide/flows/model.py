@@ -47,6 +47,10 @@ class Question:
     key: bool = False
     terms: tuple[str, ...] = ()
     line: int = 0
+    # Process flowcharts: who is responsible at this step, what they do, and by when.
+    who: tuple[str, ...] = ()
+    does: str = ""
+    timescale: str = ""
 
     def answer(self, value: str) -> Answer | None:
         return next((a for a in self.answers if a.value == value), None)
@@ -55,10 +59,31 @@ class Question:
 @dataclass(frozen=True)
 class Outcome:
     id: str
-    decision: str
+    decision: str  # empty for the stages of a process flowchart, which decide nothing about sharing
     title: str
     body: str
     cite: str
+    line: int = 0
+    who: tuple[str, ...] = ()
+    does: str = ""
+    timescale: str = ""
+    next_flowchart: str = ""  # the flowchart offered next, e.g. the referral process after "share"
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    label: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Event:
+    """A date the practitioner can give (e.g. the referral) that timescales count from."""
+
+    id: str
+    label: str
+    hint: str = ""
     line: int = 0
 
 
@@ -85,6 +110,11 @@ class Flowchart:
     source: str = ""
     line: int = 0
     listed: bool = True
+    kind: str = "decision"  # or "process": the safeguarding process after a referral
+
+    @property
+    def is_process(self) -> bool:
+        return self.kind == "process"
 
     def node(self, node_id: str) -> Question | Outcome | None:
         return self.questions.get(node_id) or self.outcomes.get(node_id)
