@@ -31,7 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path), config))
 
-    app.extensions["guidance"] = Guidance.load(app.config["CONTENT_DIR"])
+    guidance = app.extensions["guidance"] = Guidance.load(app.config["CONTENT_DIR"])
+    if guidance.chat is not None:
+        from .chat.retrieve import build_index
+        app.extensions["chat_content"] = guidance.chat
+        app.extensions["chat_index"] = build_index(guidance, guidance.text)
+    if guidance.text is not None:
+        app.extensions["guidance_text"] = guidance.text
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_sessionmaker(engine)
@@ -48,11 +54,13 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     HTMX(app)
 
-    from . import api, auth, errors, pages, process, records, security, sessions, study, walks, web
+    from . import api, auth, errors, glossary, pages, process, records, security, sessions, study, walks, web
+    from .chat import views as chat_views
     security.init_security(app)
     web.init_web(app)
     errors.init_errors(app)
-    for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, study.bp, sessions.bp, process.bp, api.bp):
+    for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, study.bp, sessions.bp, process.bp, chat_views.bp,
+                      glossary.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

@@ -40,7 +40,8 @@ def content_check(directory: Path | None):
     directory = directory or Path(os.environ.get("GUIDE_CONTENT_DIR") or DEFAULT_CONTENT)
     from .guidance import check_all
     try:
-        content, scenarios = check_all(directory)
+        parts = check_all(directory)
+        content, scenarios = parts["content"], parts.get("scenarios", {})
     except ContentError as error:
         for issue in error.issues:
             click.echo(str(issue), err=True)
@@ -52,6 +53,10 @@ def content_check(directory: Path | None):
     if scenarios:
         points = sum(len(s.decision_points) for s in scenarios.values())
         click.echo(f"case examples: {len(scenarios)} scenarios, {points} decision points")
+    if "text" in parts:
+        click.echo(f"guidance text: {len(parts['text'].paragraphs)} paragraphs, {len(parts['text'].terms)} glossary terms")
+    if "chat" in parts:
+        click.echo("chat words: OK")
     click.echo(f"Content OK (version {content.version}).")
 
 

@@ -8,30 +8,44 @@ from pathlib import Path
 from transitions.extensions import GraphMachine
 
 from .flows import Content, ContentError, FlowMachine, Flowchart, load_content
+from .chat.content import CHAT_FILE, load_chat_content
 from .scenarios.content import SCENARIOS_DIRECTORY, Scenario, load_scenarios
 
 
-def check_all(directory: Path) -> tuple[Content, dict[str, Scenario]]:
-    """Load the flowcharts and the case examples; one ContentError lists every problem in both."""
-    issues, content, scenarios = [], None, {}
-    try:
-        content = load_content(directory)
-    except ContentError as error:
-        issues.extend(error.issues)
-    if (Path(directory) / SCENARIOS_DIRECTORY).is_dir():
+def check_all(directory: Path) -> dict:
+    """Load every part of content/; one ContentError lists every problem in all of them.
+
+    The flowcharts are required; the case examples, the chat's words and the guidance's
+    paragraphs and glossary are loaded when their files are there.
+    """
+    directory = Path(directory)
+    issues, parts = [], {}
+
+    def attempt(name, load):
         try:
-            scenarios = load_scenarios(Path(directory) / SCENARIOS_DIRECTORY)
+            parts[name] = load()
         except ContentError as error:
             issues.extend(error.issues)
+
+    attempt("content", lambda: load_content(directory))
+    if (directory / SCENARIOS_DIRECTORY).is_dir():
+        attempt("scenarios", lambda: load_scenarios(directory / SCENARIOS_DIRECTORY))
+    if (directory / "glossary.yaml").exists():
+        from .lookup.content import load_guidance_text
+        attempt("text", lambda: load_guidance_text(directory))
+    if (directory / CHAT_FILE).exists() and "content" in parts:
+        attempt("chat", lambda: load_chat_content(directory, parts["content"].flowcharts))
     if issues:
         raise ContentError(issues)
-    return content, scenarios
+    return parts
 
 
 class Guidance:
-    def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None):
+    def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None, chat=None, text=None):
         self.content = content
         self.scenarios = scenarios or {}
+        self.chat = chat  # the chat's words (content/chat.yaml), or None
+        self.text = text  # the guidance's paragraphs and glossary, or None
         # (database, version) pairs whose content text is known to be stored.
         self.stored_versions: set[tuple[str, str]] = set()
         # Each case example runs as a flowchart of its decision points, on the same engine.
@@ -41,7 +55,7 @@ class Guidance:
 
     @classmethod
     def load(cls, directory: Path) -> "Guidance":
-        return cls(*check_all(Path(directory)))
+        return cls(**check_all(Path(directory)))
 
     @property
     def version(self) -> str:

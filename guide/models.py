@@ -181,3 +181,29 @@ class Vote(Base):
     point_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Chat(Base):
+    """A conversation: the practitioner's words, the guide's replies, and the walk it leads to."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    walk_id: Mapped[str | None] = mapped_column(ForeignKey("walks.id"), nullable=True)
+    # The question the guide is waiting for an answer to (the current one, or one being changed).
+    asking: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id"), index=True)
+    author: Mapped[str] = mapped_column(String(8))  # "you" or "guide"
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
