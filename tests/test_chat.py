@@ -115,7 +115,9 @@ def test_a_reply_that_cannot_be_understood_is_asked_again(person, real_app):
     person.post(f"{chat}/start", {"flowchart": "confidentiality"})
     said = say(person, chat, "purple")
     assert "I could not match that to one of the answers" in said
-    assert said.count("Is there a legitimate purpose for you or your agency to share the information?") == 2
+    page = text(person.get(chat))
+    asked = '<p class="govuk-body govuk-!-font-weight-bold">Is there a legitimate purpose for you or your agency to share the information?</p>'
+    assert page.count(asked) == 2
     session = real_app.extensions["db_sessions"]()
     assert session.query(Walk).one().answers == {}
     session.close()
