@@ -163,3 +163,57 @@ def test_hostile_text_is_shown_as_text(person):
     page = text(person.get(chat))
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("question, expected_title, expected_quote", [
+    ("what is significant harm?", "Significant harm", "significant harm"),
+    ("What does implied consent mean?", "Implied consent", "implied"),
+])
+def test_glossary_look_ups(person, question, expected_title, expected_quote):
+    chat = open_chat(person, question)
+    said = transcript(person, chat)
+    assert expected_title in said and expected_quote in said.lower()
+    assert "Case example" not in said.split(expected_title)[0]  # answered as a look-up, not a search
+
+
+@pytest.mark.parametrize("question, ref, start", [
+    ("§4.22", "WTD App3 §4.22", "There will be some circumstances where you should not seek consent"),
+    ("what does XG 4.17 say?", "XG §4.17", None),
+    ("WTD 11.5", "WTD §11.5", None),
+])
+def test_paragraph_look_ups_quote_the_guidance(person, real_app, question, ref, start):
+    chat = open_chat(person, question)
+    said = transcript(person, chat)
+    paragraph = real_app.extensions["guidance_text"].paragraphs[ref]
+    assert ref in said
+    assert " ".join(paragraph.text.split())[:60] in said
+    if start:
+        assert start in said
+
+
+def test_a_case_look_up(person, real_app):
+    case = next(c for c in real_app.extensions["guidance"].scenarios.values() if c.number == 7)
+    said = transcript(person, open_chat(person, "case example 7"))
+    assert f"Case example 7: {case.title}" in said.replace("&#39;", "'")
+
+
+def test_a_look_up_during_a_walk_keeps_the_question_open(person, real_app):
+    chat = open_chat(person, "worried about a child")
+    person.get(chat)
+    person.post(f"{chat}/start", {"flowchart": "confidentiality"})
+    said = say(person, chat, "what is significant harm?")
+    assert said.rstrip().endswith("I'm not sure")  # the question is asked again after the look-up
+    session = real_app.extensions["db_sessions"]()
+    assert session.query(Walk).one().answers == {}
+    session.close()
+
+
+def test_question_pages_link_the_terms_they_use(person, real_app):
+    walk_id = person.start("confidentiality")
+    page = text(person.get(f"/walks/{walk_id}/purpose"))
+    assert "What does this mean?" in page
+    term = re.search(r'href="/glossary/([a-z_]+)"', page).group(1)
+    glossary_page = text(person.get(f"/glossary/{term}"))
+    assert real_app.extensions["guidance_text"].terms[term].cite in glossary_page
+    assert person.get("/guidance?ref=XG%20%C2%A74.17").status_code == 200
+    assert person.get("/guidance?ref=XG%20%C2%A799.99").status_code == 404

@@ -1,0 +1,83 @@
+"""Real-browser journeys: a referral walk to its timeline and calendar file; a chat to a saved record."""
+
+import re
+
+import icalendar
+import pytest
+from playwright.sync_api import Page, expect
+
+from guide.models import DecisionRecord
+
+from .test_browser import assert_accessible, sign_in, watched  # noqa: F401  (fixture)
+from .test_process_pages import REFERRAL_PATH
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_referral_walk_to_a_timeline_and_its_calendar_file(watched: Page, live_server):  # noqa: F811
+    base, _ = live_server
+    page = watched
+    sign_in(page, base, "colleague")
+    page.get_by_role("link", name="What happens after a referral to children's social care").click()
+    page.get_by_label("I am a…").select_option("referrer")
+    page.get_by_role("button", name="Show my part").click()
+    page.get_by_role("link", name=re.compile("referral", re.I)).first.click()
+    expect(page.locator("h1")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Walk through it step by step").click()
+    for question, value in REFERRAL_PATH:
+        expect(page).to_have_url(re.compile(f"/{question}$"))
+        expect(page.locator(".govuk-inset-text").first).to_contain_text("Who:")
+        page.locator(f"input[name=answer][value={value}]").check()
+        page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    page.get_by_role("button", name="Continue").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Work out the dates").click()
+    referral = page.get_by_role("group", name=re.compile("referral", re.I)).first
+    referral.get_by_label("Day").fill("18")
+    referral.get_by_label("Month").fill("12")
+    referral.get_by_label("Year").fill("2026")
+    page.get_by_role("button", name="Show the dates").click()
+    table = page.locator("table")
+    expect(table).to_contain_text("Thursday 31 December 2026")  # 7 working days, over Christmas
+    assert_accessible(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("calendar file")).click()
+    calendar = icalendar.Calendar.from_ical(open(download_info.value.path(), "rb").read())
+    dates = [event.decoded("DTSTART") for event in calendar.walk("VEVENT")]
+    assert any(str(d).startswith("2026-12-31") for d in dates), dates
+
+
+def test_a_conversation_from_first_message_to_saved_record(watched: Page, live_server):  # noqa: F811
+    base, app = live_server
+    page = watched
+    sign_in(page, base, "records")
+    page.get_by_role("link", name="Describe the worry").first.click()
+    page.get_by_label("What is worrying you?").fill(
+        "I'm a leisure centre receptionist. Two girls told me a lifeguard watches them getting changed.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".app-chat")).to_contain_text("Matched on:")
+    assert_accessible(page)
+    page.get_by_role("button", name="Start: Should I share information?").click()
+    expect(page.locator(".app-chat__options").last).to_be_visible()
+    replies = ["yes", "yes", "yes", "I haven't asked", "no"]  # consent not asked, and safe to ask → seek consent first
+    mine = page.locator(".app-chat__message--you")
+    for reply in replies:
+        sent = mine.count()
+        page.get_by_label("Or answer in your own words").fill(reply)
+        page.get_by_role("button", name="Send").click()
+        expect(mine).to_have_count(sent + 1)  # the page has the reply and the guide's answer to it
+    expect(page.locator(".app-chat")).to_contain_text("I understood “haven't asked” as")
+    assert_accessible(page)
+    page.get_by_role("button", name="Record your decision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record your decision")
+    page.get_by_label("Reference for the child or young person").fill("LC-2")
+    page.get_by_role("radio", name="Consent not sought").check()
+    page.get_by_label("Why was consent not sought?").fill("I will ask the girls' parents first.")
+    page.locator("#advice_sought-2").check()
+    page.get_by_role("button", name="Save decision record").click()
+    expect(page.locator(".govuk-panel")).to_contain_text("Decision record saved")
+    session = app.extensions["db_sessions"]()
+    assert session.query(DecisionRecord).filter_by(subject_ref="LC-2").one().decision == "seek_consent_first"
+    session.close()
