@@ -56,11 +56,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import api, auth, errors, glossary, pages, process, records, security, sessions, study, walks, web
     from .chat import views as chat_views
+    from .index import views as index_views
     security.init_security(app)
     web.init_web(app)
     errors.init_errors(app)
     for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, study.bp, sessions.bp, process.bp, chat_views.bp,
-                      glossary.bp, api.bp):
+                      glossary.bp, index_views.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

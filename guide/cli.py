@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from .db import migrate
 from .flows import ContentError, enumerate_paths
+from .audit import audit
 from .users import UserError, create_user, issue_token
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -23,7 +24,15 @@ DEMO_USERS = [
     ("records@example.org", "Rashid Khan", "records_officer", "Records officer", "Northshire Community Health", "Information governance"),
     ("index@example.org", "Ines Laurent", "index_manager", "Index manager", "Northshire Council", "Children's index"),
     ("admin@example.org", "Ada Brown", "admin", "Administrator", "Northshire Council", "Digital"),
+    ("social@example.org", "Sam Adeyemi", "practitioner", "Child protection social worker", "Northshire Children's Services", "Child protection"),
 ]
+# Children's index access for the demo (IDX §2.27): designation and service category.
+DEMO_INDEX = {
+    "practitioner@example.org": ("user", "school_community_nurse"),
+    "teacher@example.org": ("user", "pastoral_teacher"),
+    "social@example.org": ("cp_social_worker", "social_care"),
+}
+DEMO_CHILDREN = 500
 
 
 @click.group("content")
@@ -57,6 +66,9 @@ def content_check(directory: Path | None):
         click.echo(f"guidance text: {len(parts['text'].paragraphs)} paragraphs, {len(parts['text'].terms)} glossary terms")
     if "chat" in parts:
         click.echo("chat words: OK")
+    if "index_policy" in parts:
+        policy = parts["index_policy"]
+        click.echo(f"index policy: {len(policy.categories)} service categories, {len(policy.reasons)} look-up reasons")
     click.echo(f"Content OK (version {content.version}).")
 
 
@@ -107,7 +119,55 @@ def register_cli(app: Flask) -> None:
             session.close()
         click.echo(token)
 
+    @users.command("designate")
+    @click.argument("email")
+    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker"]), required=True,
+                  help="Children's index access: none, a designated user, or a child protection social worker.")
+    @click.option("--service", "service_category", default="", help="The user's service category (for visibility C).")
+    def users_designate(email, designation, service_category):
+        """Give (or take away) a user's access to the children's index (IDX §2.27)."""
+        from sqlalchemy import select
+        from .models import User
+        session = current_app.extensions["db_sessions"]()
+        try:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                raise click.ClickException(f"no user with email {email}")
+            policy = current_app.extensions["guidance"].index_policy
+            if service_category and (policy is None or service_category not in policy.categories):
+                raise click.ClickException(f"unknown service category {service_category}")
+            user.index_designation = "" if designation == "none" else designation
+            user.service_category = service_category or user.service_category
+            audit(session, None, "user.designate", "user", user.id, index=designation)
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"{email}: index access {designation}")
+
     app.cli.add_command(users)
+
+    index = AppGroup("index", help="The children's index.")
+
+    @index.command("generate")
+    @click.option("--children", type=int, default=1000, show_default=True)
+    @click.option("--seed", type=int, default=1, show_default=True)
+    def index_generate(children, seed):
+        """Add synthetic children (made up, no real people) for demos and benchmarks."""
+        from .index.synthetic import generate
+        added = generate(current_app.extensions["db_engine"], children, seed=seed)
+        click.echo(f"Added {added} synthetic children.")
+
+    @index.command("verify-audit")
+    def index_verify_audit():
+        """Check the index audit trail's hash chain; name the first broken entry."""
+        from .index.audit import verify
+        checked, broken, why = verify(current_app.extensions["db_engine"])
+        if broken:
+            click.echo(f"Audit trail BROKEN at entry {broken}: {why} ({checked} entries read).", err=True)
+            sys.exit(1)
+        click.echo(f"Audit trail intact: {checked} entries verified.")
+
+    app.cli.add_command(index)
 
     @app.cli.command("demo")
     def demo():
@@ -119,17 +179,35 @@ def register_cli(app: Flask) -> None:
         try:
             for email, name, role, job_title, agency, team in DEMO_USERS:
                 if session.scalar(select(User).where(User.email == email)) is None:
-                    create_user(session, email=email, name=name, role=role, agency=agency, team=team,
-                                job_title=job_title, password=DEMO_PASSWORD)
+                    user = create_user(session, email=email, name=name, role=role, agency=agency, team=team,
+                                       job_title=job_title, password=DEMO_PASSWORD)
+                    user.index_designation, user.service_category = DEMO_INDEX.get(email, ("", ""))
             created = _demo_records(session)
             session.commit()
         finally:
             session.close()
+        children = _demo_children()
         if created:
             click.echo(f"Demo decision records: {created} saved for practitioner@example.org")
+        if children:
+            click.echo(f"Demo children's index: {children} synthetic children (no real people)")
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, name, role, *_ in DEMO_USERS:
             click.echo(f"  {email:28} {role:16} {name}")
+
+
+def _demo_children() -> int:
+    """A small synthetic children's index for the demo, once."""
+    from sqlalchemy import func, select
+    from .models import IndexChild
+    if current_app.extensions["guidance"].index_policy is None:
+        return 0
+    engine = current_app.extensions["db_engine"]
+    with engine.connect() as connection:
+        if connection.execute(select(func.count()).select_from(IndexChild)).scalar():
+            return 0
+    from .index.synthetic import generate
+    return generate(engine, DEMO_CHILDREN, seed=2026)
 
 
 def _demo_records(session) -> int:

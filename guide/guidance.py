@@ -33,6 +33,9 @@ def check_all(directory: Path) -> dict:
     if (directory / "glossary.yaml").exists():
         from .lookup.content import load_guidance_text
         attempt("text", lambda: load_guidance_text(directory))
+    if (directory / "index_policy.yaml").exists():
+        from .index.policy import load_policy
+        attempt("index_policy", lambda: load_policy(directory))
     if (directory / CHAT_FILE).exists() and "content" in parts:
         attempt("chat", lambda: load_chat_content(directory, parts["content"].flowcharts))
     if issues:
@@ -41,11 +44,13 @@ def check_all(directory: Path) -> dict:
 
 
 class Guidance:
-    def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None, chat=None, text=None):
+    def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None, chat=None, text=None,
+                 index_policy=None):
         self.content = content
         self.scenarios = scenarios or {}
         self.chat = chat  # the chat's words (content/chat.yaml), or None
         self.text = text  # the guidance's paragraphs and glossary, or None
+        self.index_policy = index_policy  # the children's index rules (content/index_policy.yaml), or None
         # (database, version) pairs whose content text is known to be stored.
         self.stored_versions: set[tuple[str, str]] = set()
         # Each case example runs as a flowchart of its decision points, on the same engine.

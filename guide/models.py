@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -33,6 +33,11 @@ class User(Base):
     team: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The children's index: designated users only (IDX §2.27). "user", or
+    # "cp_social_worker" (an essential practitioner, IDX §3.11); empty for no access.
+    index_designation: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # The user's own service category, for visibility C (the categories a young person named).
+    service_category: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -207,3 +212,95 @@ class ChatMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- the children's index (IDX §2.15): identity, who is involved, indicators of concern --------
+# Deliberately no field for case notes, assessments or the reason for a concern.
+
+class IndexChild(Base):
+    __tablename__ = "index_children"
+    __table_args__ = (Index("ix_index_children_name_dob", "family_key", "dob", "given_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upn: Mapped[str] = mapped_column(String(16), unique=True)  # the unique identifying number
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_key: Mapped[str] = mapped_column(String(100))  # normalised for exact look-ups
+    given_key: Mapped[str] = mapped_column(String(100))
+    dob: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300))
+    postcode: Mapped[str] = mapped_column(String(10))
+    carer_name: Mapped[str] = mapped_column(String(200))
+    carer_contact: Mapped[str] = mapped_column(String(200))
+    school: Mapped[str] = mapped_column(String(200), default="")
+    gp_practice: Mapped[str] = mapped_column(String(200), default="")
+    health_visitor: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndexInvolvement(Base):
+    """A practitioner in a targeted or specialist service, recorded against a child (IDX §3.5)."""
+
+    __tablename__ = "index_involvements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("index_children.id"), index=True)
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    practitioner_name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    lead_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # given, exceptional (recorded without consent, with the practitioner's justification), or not_required
+    consent: Mapped[str] = mapped_column(String(16))
+    justification: Mapped[str] = mapped_column(Text, default="")
+    named_categories: Mapped[list] = mapped_column(JSON, default=list)  # visibility C: who the young person named
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IndexConcern(Base):
+    """An indicator of concern: Information, Action or Assessment — never the reason (IDX §1.9)."""
+
+    __tablename__ = "index_concerns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("index_children.id"), index=True)
+    involvement_id: Mapped[int] = mapped_column(ForeignKey("index_involvements.id"))
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IndexChange(Base):
+    """Every change to a child's record, for the index manager's full history (IDX §2.30–2.32)."""
+
+    __tablename__ = "index_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("index_children.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    change: Mapped[dict] = mapped_column(JSON)
+
+
+class IndexAudit(Base):
+    """Every look-up, view, change and refusal; hash-chained so an altered entry is found."""
+
+    __tablename__ = "index_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    child_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))

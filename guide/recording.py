@@ -101,6 +101,7 @@ def check_details(raw: dict, guidance: Guidance, decision_id: str) -> dict:
         "consent_position": read.choice("consent_position", CONSENT_POSITIONS, "Select the consent position"),
         "advice_sought": read.choice("advice_sought", YES_NO, "Select whether you sought advice"),
         "notes": read.text("notes", limit=LONG),
+        "other_practitioners": read.text("other_practitioners", limit=LONG),
     }
     details["consent_note"] = read.text(
         "consent_note", "Say why consent was not sought" if details["consent_position"] == "not_sought" else None,

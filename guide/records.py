@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from .audit import audit
 from .models import DecisionRecord
@@ -49,7 +49,7 @@ def new(walk_id: str):
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
-    errors, values = {}, {}
+    errors, values = {}, {"other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
     if request.method == "POST":
         values = form_values()
         try:

@@ -1,0 +1,39 @@
+"""Who sees what on a child's record (IDX §3.10–3.13), decided by the policy data alone."""
+
+from __future__ import annotations
+
+from ..models import IndexInvolvement, User
+from .policy import IndexPolicy
+
+
+def can_use_index(user: User | None) -> bool:
+    """Designated users only (IDX §2.27); the index manager always."""
+    return user is not None and (user.role == "index_manager" or bool(user.index_designation))
+
+
+def is_essential(user: User, involvements: list[IndexInvolvement]) -> bool:
+    """Lead professional for this child, a child protection social worker, or the index manager."""
+    if user.role == "index_manager" or user.index_designation == "cp_social_worker":
+        return True
+    return any(i.practitioner_id == user.id and i.lead_professional and i.ended_at is None for i in involvements)
+
+
+def can_see(policy: IndexPolicy, user: User, involvement: IndexInvolvement, essential: bool) -> bool:
+    if involvement.practitioner_id == user.id:
+        return True  # practitioners always see their own entry
+    category = policy.categories.get(involvement.category)
+    if category is None:
+        return essential  # a category the policy no longer knows: the strictest rule
+    if category.visibility == "A":
+        return True
+    if category.visibility == "B":
+        return essential
+    return essential or (bool(user.service_category) and user.service_category in (involvement.named_categories or []))
+
+
+def visible_involvements(policy: IndexPolicy, user: User, involvements: list[IndexInvolvement]) -> tuple[list, int]:
+    """The current involvements this user may see, and how many are hidden from them."""
+    current = [i for i in involvements if i.ended_at is None]
+    essential = is_essential(user, current)
+    shown = [i for i in current if can_see(policy, user, i, essential)]
+    return shown, len(current) - len(shown)

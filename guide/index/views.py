@@ -1,0 +1,190 @@
+"""The children's index pages: look up, see what the rules allow, keep your own entry up to date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session, url_for)
+from sqlalchemy import select
+
+from ..models import IndexChild, User, utcnow
+from ..web import current_user, db, guidance, login_required, roles_required
+from .access import can_use_index
+from .audit import verify
+from .service import IndexService, LookupRequest, Refused, patrol, subject_access
+
+bp = Blueprint("index", __name__, url_prefix="/index")
+
+
+def _policy():
+    policy = guidance().index_policy
+    if policy is None:
+        abort(404)
+    return policy
+
+
+def _service() -> IndexService:
+    return IndexService(db(), current_app.extensions["db_engine"], _policy(), current_user())
+
+
+def _designated():
+    if not can_use_index(current_user()):
+        abort(403)
+
+
+def _grant() -> int | None:
+    try:
+        return int(request.values.get("grant", ""))
+    except ValueError:
+        return None
+
+
+def _date(prefix: str) -> date | None:
+    try:
+        return date(int(request.form.get(f"{prefix}-year", "")), int(request.form.get(f"{prefix}-month", "")),
+                    int(request.form.get(f"{prefix}-day", "")))
+    except ValueError:
+        return None
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def lookup():
+    policy = _policy()
+    _designated()
+    walk = request.values.get("walk", "")[:32]
+    errors, values = {}, dict(request.form)
+    if request.method == "POST":
+        service = _service()
+        try:
+            child, grant = service.lookup(LookupRequest(
+                upn=request.form.get("upn", "")[:20], family_name=request.form.get("family_name", "")[:100],
+                given_name=request.form.get("given_name", "")[:100], dob=_date("dob"),
+                postcode=request.form.get("postcode", "")[:10], reason=request.form.get("reason", ""),
+                reason_text=request.form.get("reason_text", "")[:1000]))
+        except Refused as refused:
+            db().rollback()
+            errors[refused.field or "lookup"] = refused.message
+            return render_template("index_lookup.html", policy=policy, errors=errors, values=values, walk=walk), refused.status
+        if child is None:
+            errors["lookup"] = "No child on the index matches those details. Check them and try again."
+            return render_template("index_lookup.html", policy=policy, errors=errors, values=values, walk=walk), 404
+        return redirect(url_for("index.child", child_id=child.id, grant=grant, walk=walk or None), 303)
+    return render_template("index_lookup.html", policy=policy, errors=errors, values=values, walk=walk,
+                           due=_service().due_for_review())
+
+
+@bp.get("/children/<int:child_id>")
+@login_required
+def child(child_id: int):
+    _designated()
+    try:
+        record = _service().view(child_id, _grant())
+    except Refused as refused:
+        return render_template("refused.html", message=refused.message, walk=None,
+                               resume_url=url_for("index.lookup")), refused.status
+    return render_template("index_child.html", policy=_policy(), grant=_grant(), walk=request.args.get("walk", "")[:32],
+                           review_due=_review_due(record["mine"]), **record)
+
+
+def _review_due(involvement) -> bool:
+    if involvement is None:
+        return False
+    reviewed = involvement.reviewed_at.replace(tzinfo=None)
+    return reviewed < (utcnow() - timedelta(days=_policy().rules["review_after_days"])).replace(tzinfo=None)
+
+
+def _change(child_id: int, action):
+    _designated()
+    service = _service()
+    try:
+        action(service)
+    except Refused as refused:
+        db().rollback()
+        return render_template("refused.html", message=refused.message, walk=None,
+                               resume_url=url_for("index.lookup")), refused.status
+    db().commit()
+    service.write_audit()
+    return redirect(url_for("index.child", child_id=child_id, grant=_grant()), 303)
+
+
+@bp.post("/children/<int:child_id>/involvement")
+@login_required
+def record_involvement(child_id: int):
+    form = request.form
+    return _change(child_id, lambda s: s.record_involvement(
+        child_id, _grant(), category=form.get("category", ""), consent=form.get("consent", ""),
+        justification=form.get("justification", "")[:2000], lead_professional=form.get("lead") == "yes",
+        named_categories=form.getlist("named")))
+
+
+@bp.post("/children/<int:child_id>/involvement/end")
+@login_required
+def end_involvement(child_id: int):
+    return _change(child_id, lambda s: s.end_involvement(child_id, _grant()))
+
+
+@bp.post("/children/<int:child_id>/review")
+@login_required
+def confirm_review(child_id: int):
+    return _change(child_id, lambda s: s.confirm_review(child_id, _grant()))
+
+
+@bp.post("/children/<int:child_id>/concerns")
+@login_required
+def raise_concern(child_id: int):
+    return _change(child_id, lambda s: s.raise_concern(child_id, _grant(), request.form.get("level", "")))
+
+
+@bp.post("/children/<int:child_id>/concerns/<int:concern_id>/close")
+@login_required
+def close_concern(child_id: int, concern_id: int):
+    return _change(child_id, lambda s: s.close_concern(child_id, _grant(), concern_id))
+
+
+@bp.post("/children/<int:child_id>/to-record")
+@login_required
+def to_record(child_id: int):
+    """Add the contacts this user may see to the decision record they are completing."""
+    _designated()
+    walk = request.form.get("walk", "")[:32]
+    try:
+        record = _service().view(child_id, _grant())
+    except Refused as refused:
+        return render_template("refused.html", message=refused.message, walk=None,
+                               resume_url=url_for("index.lookup")), refused.status
+    contacts = [f"{i.practitioner_name}, {i.job_title}, {i.organisation} ({_policy().categories[i.category].label}): {i.contact}"
+                for i in record["involvements"] if i.category in _policy().categories]
+    chosen = dict(session.get("index_contacts") or {})
+    chosen[walk] = "\n".join(contacts)
+    session["index_contacts"] = chosen
+    return redirect(url_for("records.new", walk_id=walk), 303)
+
+
+@bp.get("/patrol")
+@roles_required("index_manager")
+def manager_patrol():
+    days = min(max(request.args.get("days", 7, type=int), 1), 90)
+    report = patrol(db(), _policy(), utcnow() - timedelta(days=days))
+    users = {u.id: u for u in db().scalars(select(User))}
+    checked, broken, why = verify(current_app.extensions["db_engine"])
+    return render_template("index_patrol.html", report=report, users=users, days=days,
+                           chain={"checked": checked, "broken": broken, "why": why})
+
+
+@bp.route("/subject-access", methods=["GET", "POST"])
+@roles_required("records_officer", "index_manager")
+def subject_access_request():
+    result, error = None, None
+    if request.method == "POST":
+        upn = request.form.get("upn", "").strip().upper()[:20]
+        reason_text = request.form.get("reason_text", "").strip()[:500]
+        found = db().scalar(select(IndexChild).where(IndexChild.upn == upn)) if upn else None
+        service = _service()
+        if found is None or len(reason_text) < 10:
+            error = "Enter the child's unique number and the subject access request's reference."
+            service._audit("refused", refused="subject access", upn_given=bool(upn))
+        else:
+            service._audit("subject_access", found.id, reason_text=reason_text)
+            result = subject_access(db(), found)
+    return render_template("index_subject_access.html", result=result, error=error, policy=_policy()), (400 if error else 200)

@@ -1,0 +1,327 @@
+"""The children's index through HTTP: the access rules, anti-trawling, indicators, audit, subject access."""
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text as sql
+
+from guide.index.audit import verify
+from guide.models import IndexAudit, IndexChild, IndexConcern, IndexInvolvement, User
+
+from .conftest import PASSWORD, REAL_CONTENT, ROOT, Client, build_app
+
+NAMED = "school_community_nurse"  # the category the young person named, for visibility C
+CHILD = dict(upn="A000000000001", family_name="Okoro", given_name="Tayo", family_key="okoro", given_key="tayo",
+             dob=dt.date(2012, 5, 17), gender="Male", address="4 Larch Way, Northtown", postcode="ZZ1 4AB",
+             carer_name="Ada Okoro", carer_contact="07700 900123", school="Northtown Academy", gp_practice="Elm Surgery")
+
+# Who looks the child up: (index designation, service category, role, lead professional for the child?)
+ROLES = {
+    "ordinary": ("user", "youth_work", "practitioner", False),
+    "named_service": ("user", NAMED, "practitioner", False),
+    "lead_professional": ("user", "therapy", "practitioner", True),
+    "cp_social_worker": ("cp_social_worker", "social_care", "practitioner", False),
+    "index_manager": ("", "", "index_manager", False),
+}
+ESSENTIAL = {"lead_professional", "cp_social_worker", "index_manager"}
+
+
+def content_with(tmp_path, **rules):
+    """A copy of the real content with the index policy changed: data, not code."""
+    target = tmp_path / "content"
+    shutil.copytree(REAL_CONTENT, target)
+    policy = target / "index_policy.yaml"
+    text = policy.read_text()
+    if "visibility" in rules:
+        text = re.sub(r"visibility: [ABC]", f"visibility: {rules['visibility']}", text)
+    if "lookups_per_hour" in rules:
+        text = re.sub(r"lookups_per_hour: \d+", f"lookups_per_hour: {rules['lookups_per_hour']}", text)
+    policy.write_text(text)
+    return target
+
+
+def setup_index(app):
+    """The child, the users of ROLES, and one entry per category and consent state by its own practitioner."""
+    policy = app.extensions["guidance"].index_policy
+    session = app.extensions["db_sessions"]()
+    from guide.users import create_user
+    users = {}
+    for name, (designation, category, role, _lead) in ROLES.items():
+        user = create_user(session, email=f"{name}@index.test", name=name, role=role, agency="Northshire",
+                           password=PASSWORD, job_title=name)
+        user.index_designation, user.service_category = designation, category
+        users[name] = user
+    child = IndexChild(**CHILD)
+    session.add(child)
+    session.flush()
+    entries = {}
+    for category in policy.categories:
+        for consent in ("given", "exceptional"):
+            name = f"{category}-{consent}"
+            entry = IndexInvolvement(child_id=child.id, practitioner_name=name, job_title="Practitioner",
+                                     organisation="Org", contact="07700 900000", category=category, consent=consent,
+                                     justification="In the child's best interests, exceptionally." if consent == "exceptional" else "",
+                                     named_categories=[NAMED])
+            session.add(entry)
+            entries[name] = category
+    lead = users["lead_professional"]
+    session.add(IndexInvolvement(child_id=child.id, practitioner_id=lead.id, practitioner_name="lead-own-entry",
+                                 job_title="Therapist", organisation="Org", contact="x", category="therapy",
+                                 lead_professional=True, consent="given"))
+    session.commit()
+    ids = {name: user.id for name, user in users.items()}
+    session.close()
+    return ids, entries
+
+
+def signed_in(app, name):
+    client = Client(app)
+    client.get("/sign-in")
+    response = client.post("/sign-in", {"email": f"{name}@index.test", "password": PASSWORD})
+    assert response.status_code == 303
+    return client
+
+
+def look_up(client, **overrides):
+    client.get("/index")
+    form = {"given_name": CHILD["given_name"], "family_name": CHILD["family_name"], "dob-day": "17", "dob-month": "5",
+            "dob-year": "2012", "reason": "assessment", "reason_text": "Assessing his needs this week.", **overrides}
+    return client.post("/index", form)
+
+
+def shown_entries(client):
+    response = look_up(client)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    return {name for name in re.findall(r"<td class=\"govuk-table__cell\">([a-z_]+-(?:given|exceptional)|lead-own-entry),", page)}
+
+
+@pytest.mark.parametrize("visibility", ["A", "B", "C"])
+def test_the_access_matrix(tmp_path, visibility):
+    """Every role × every service category × visibility A/B/C × consent state, through HTTP."""
+    app = build_app(tmp_path, content_with(tmp_path, visibility=visibility))
+    _ids, entries = setup_index(app)
+    for role in ROLES:
+        shown = shown_entries(signed_in(app, role))
+        for name in entries:
+            if visibility == "A":
+                expected = True
+            elif visibility == "B":
+                expected = role in ESSENTIAL
+            else:
+                expected = role in ESSENTIAL or role == "named_service"
+            assert (name in shown) == expected, (visibility, role, name)
+        assert ("lead-own-entry" in shown) == (visibility == "A" or role in ESSENTIAL or role == "lead_professional"
+                                              or (visibility == "C" and False)), (visibility, role)
+
+
+def test_the_real_policy_hides_sexual_health_from_ordinary_users_but_not_school_nursing(tmp_path):
+    app = build_app(tmp_path, REAL_CONTENT)
+    setup_index(app)
+    ordinary = shown_entries(signed_in(app, "ordinary"))
+    assert "school_community_nurse-given" in ordinary        # A
+    assert "sexual_health-given" not in ordinary              # B
+    assert "mental_health-exceptional" not in ordinary        # C, not named for youth work
+    named = shown_entries(signed_in(app, "named_service"))
+    assert "mental_health-exceptional" in named               # C: the young person named school nursing
+    assert "sexual_health-given" not in named                 # B stays essential only
+    assert "sexual_health-given" in shown_entries(signed_in(app, "cp_social_worker"))
+
+
+def test_consent_refused_means_no_entry(tmp_path):
+    app = build_app(tmp_path, REAL_CONTENT)
+    ids, _ = setup_index(app)
+    client = signed_in(app, "ordinary")
+    location = look_up(client).location
+    grant = re.search(r"grant=(\d+)", location).group(1)
+    client.get(location)
+    for form in ({"category": "youth_work"}, {"category": "youth_work", "consent": "exceptional", "justification": "short"}):
+        response = client.post("/index/children/1/involvement", {"grant": grant, **form})
+        assert response.status_code == 400
+    session = app.extensions["db_sessions"]()
+    assert session.query(IndexInvolvement).filter_by(practitioner_id=ids["ordinary"]).count() == 0
+    session.close()
+
+
+@pytest.fixture
+def index_app(tmp_path):
+    app = build_app(tmp_path, content_with(tmp_path, lookups_per_hour=6))
+    setup_index(app)
+    return app
+
+
+def refusals(app):
+    session = app.extensions["db_sessions"]()
+    try:
+        return session.query(IndexAudit).filter_by(action="refused").count()
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"family_name": "Ok%"}, "full first name, last name and date of birth"),
+    ({"family_name": "O*"}, "full first name, last name and date of birth"),
+    ({"given_name": "T"}, "full first name, last name and date of birth"),
+    ({"dob-day": ""}, "full first name, last name and date of birth"),
+    ({"reason": ""}, "Choose the reason"),
+    ({"reason_text": "because"}, "Say in your own words"),
+    ({"upn": "A0000*", "family_name": "", "given_name": ""}, "unique number exactly"),
+])
+def test_trawling_and_missing_reasons_are_refused_and_audited(index_app, overrides, message):
+    client = signed_in(index_app, "ordinary")
+    before = refusals(index_app)
+    response = look_up(client, **overrides)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert "Okoro" not in response.get_data(as_text=True).split("<form")[0]
+    assert refusals(index_app) == before + 1
+
+
+def test_look_ups_beyond_the_rate_limit_are_refused(index_app):
+    client = signed_in(index_app, "ordinary")
+    for _ in range(6):
+        assert look_up(client).status_code == 303
+    response = look_up(client)
+    assert response.status_code == 429 and "too many look-ups" in response.get_data(as_text=True)
+
+
+def test_a_forged_request_for_a_record_is_refused_without_saying_if_it_exists(index_app):
+    client = signed_in(index_app, "ordinary")
+    no_grant = client.get("/index/children/1")
+    missing = client.get("/index/children/999")
+    assert no_grant.status_code == missing.status_code == 403
+    strip = lambda r: re.sub(r'nonce(-|=")[^"\']+|value="[^"]+"', "", r.get_data(as_text=True))  # noqa: E731
+    assert strip(no_grant) == strip(missing)
+    # Someone else's look-up does not open the record either.
+    other = signed_in(index_app, "named_service")
+    grant = re.search(r"grant=(\d+)", look_up(other).location).group(1)
+    assert client.get(f"/index/children/1?grant={grant}").status_code == 403
+    before = refusals(index_app)
+    assert client.post("/index/children/1/concerns", {"grant": grant, "level": "action"}).status_code == 403
+    assert refusals(index_app) == before + 1
+
+
+def test_users_who_are_not_designated_cannot_use_the_index(index_app):
+    client = Client(index_app).sign_in("practitioner")
+    assert client.get("/index").status_code == 403
+    assert client.post("/index", {"family_name": "Okoro"}).status_code == 403
+
+
+def open_record(client):
+    location = look_up(client).location
+    client.get(location)
+    return re.search(r"grant=(\d+)", location).group(1)
+
+
+def test_only_the_practitioner_who_raised_a_concern_can_close_it(index_app):
+    lead = signed_in(index_app, "lead_professional")
+    grant = open_record(lead)
+    assert lead.post("/index/children/1/concerns", {"grant": grant, "level": "information"}).status_code == 303
+    session = index_app.extensions["db_sessions"]()
+    concern_id = session.query(IndexConcern).one().id
+    session.close()
+    social = signed_in(index_app, "cp_social_worker")
+    other_grant = open_record(social)
+    assert social.post(f"/index/children/1/concerns/{concern_id}/close", {"grant": other_grant}).status_code == 403
+    assert lead.post(f"/index/children/1/concerns/{concern_id}/close", {"grant": grant}).status_code == 303
+    page = lead.get(f"/index/children/1?grant={grant}").get_data(as_text=True)
+    assert "Information (closed)" in page
+    # After the configured period a closed indicator is no longer shown to practitioners.
+    session = index_app.extensions["db_sessions"]()
+    session.get(IndexConcern, concern_id).closed_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=91)
+    session.commit()
+    session.close()
+    assert "Information (closed)" not in lead.get(f"/index/children/1?grant={grant}").get_data(as_text=True)
+
+
+def test_a_concern_needs_the_practitioners_own_entry_and_records_no_reason(index_app):
+    client = signed_in(index_app, "ordinary")
+    grant = open_record(client)
+    assert client.post("/index/children/1/concerns", {"grant": grant, "level": "action"}).status_code == 400
+    assert not {c.name for c in IndexConcern.__table__.columns} & {"reason", "notes", "note", "description", "details"}
+    assert not {c.name for c in IndexChild.__table__.columns} & {"notes", "case_notes", "assessment", "reason"}
+
+
+def test_only_the_index_manager_sees_the_full_history(index_app):
+    lead = signed_in(index_app, "lead_professional")
+    grant = open_record(lead)
+    lead.post("/index/children/1/concerns", {"grant": grant, "level": "action"})
+    assert "Full history" not in lead.get(f"/index/children/1?grant={grant}").get_data(as_text=True)
+    manager = signed_in(index_app, "index_manager")
+    manager_grant = open_record(manager)
+    page = manager.get(f"/index/children/1?grant={manager_grant}").get_data(as_text=True)
+    assert "Full history" in page and "raised" in page
+
+
+def test_practitioners_are_prompted_to_review_old_entries(index_app):
+    lead = signed_in(index_app, "lead_professional")
+    assert "need reviewing" not in lead.get("/index").get_data(as_text=True)
+    session = index_app.extensions["db_sessions"]()
+    session.query(IndexInvolvement).filter_by(practitioner_name="lead-own-entry").one().reviewed_at = (
+        dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=200))
+    session.commit()
+    session.close()
+    assert "1 of your entries needs reviewing" in lead.get("/index").get_data(as_text=True)
+
+
+def test_the_manager_patrols_unusual_look_ups(index_app):
+    client = signed_in(index_app, "ordinary")
+    for _ in range(5):
+        look_up(client, reason_text="Same words every time.")
+    manager = signed_in(index_app, "index_manager")
+    page = manager.get("/index/patrol").get_data(as_text=True)
+    assert "same words every time." in page and "5 times" in page
+    assert "Every entry is intact" in page
+
+
+def test_subject_access_lists_everything_and_everyone_who_looked(index_app):
+    signed_in(index_app, "ordinary") and look_up(signed_in(index_app, "ordinary"))
+    officer = Client(index_app).sign_in("records")
+    officer.get("/index/subject-access")
+    page = officer.post("/index/subject-access", {"upn": CHILD["upn"], "reason_text": "SAR-2026-001"}).get_data(as_text=True)
+    assert "sexual_health-given" in page and "lead-own-entry" in page  # everything held, whatever its visibility
+    assert "ordinary, Northshire" in page and "lookup" in page       # who accessed it
+
+
+def test_a_tampered_audit_entry_is_found(index_app):
+    look_up(signed_in(index_app, "ordinary"))
+    engine = index_app.extensions["db_engine"]
+    assert verify(engine)[1] is None
+    with engine.begin() as connection:
+        target = connection.execute(sql("SELECT id FROM index_audit ORDER BY id LIMIT 1 OFFSET 0")).scalar()
+        connection.execute(sql("UPDATE index_audit SET reason_text = 'nothing to see' WHERE id = :id"), {"id": target})
+    checked, broken, why = verify(engine)
+    assert broken == target and "altered" in why
+    env = {"DATABASE_URL": str(engine.url), "SECRET_KEY": "x", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "guide", "index", "verify-audit"],
+                            capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 1 and f"BROKEN at entry {target}" in result.stderr
+
+
+def test_a_removed_audit_entry_is_found(index_app):
+    look_up(signed_in(index_app, "ordinary"))
+    look_up(signed_in(index_app, "ordinary"))
+    engine = index_app.extensions["db_engine"]
+    with engine.begin() as connection:
+        target = connection.execute(sql("SELECT id FROM index_audit ORDER BY id LIMIT 1 OFFSET 0")).scalar()
+        connection.execute(sql("DELETE FROM index_audit WHERE id = :id"), {"id": target})
+    assert "removed" in verify(engine)[2]
+
+
+def test_contacts_from_the_index_go_into_the_decision_record(index_app):
+    client = signed_in(index_app, "cp_social_worker")
+    walk_id = client.start("confidentiality")
+    for question, value in [("purpose", "no")]:
+        client.answer(walk_id, question, value)
+    form = client.get(f"/walks/{walk_id}/record").get_data(as_text=True)
+    assert f"/index?walk={walk_id}" in form
+    location = look_up(client, walk=walk_id).location
+    client.get(location)
+    grant = re.search(r"grant=(\d+)", location).group(1)
+    response = client.post("/index/children/1/to-record", {"grant": grant, "walk": walk_id})
+    assert response.location.endswith(f"/walks/{walk_id}/record")
+    form = client.get(response.location).get_data(as_text=True)
+    assert "sexual_health-given, Practitioner, Org" in form  # an essential user sees, and copies, every entry
