@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..flows.content import CITE_PATTERN, _Checker
-from ..flows.yaml_lines import ContentError, ContentIssue, Located, load_yaml
+from ..flows.content import CITE_PATTERN, _Checker, open_content_file
+from ..flows.yaml_lines import ContentError, Located
 
 CHAT_FILE = "chat.yaml"
 TOP_KEYS = {"urgent": True, "decision_requests": True, "flowchart_hints": True, "synonyms": False,
@@ -65,16 +65,7 @@ def _prompt(check: _Checker, top: Located, key: str, body_key: str) -> Prompt:
 
 
 def load_chat_content(directory: Path, flowcharts: dict) -> ChatContent:
-    path = Path(directory) / CHAT_FILE
-    if not path.exists():
-        raise ContentError([ContentIssue(path, None, "file not found")])
-    try:
-        raw = load_yaml(path)
-    except ContentIssue as issue:
-        raise ContentError([issue]) from None
-    check = _Checker(path)
-    top = check.mapping(raw, 1, "the file") or Located()
-    check.keys(top, TOP_KEYS, "the file")
+    check, top = open_content_file(Path(directory) / CHAT_FILE, TOP_KEYS)
     urgent = _prompt(check, top, "urgent", "body")
     requests = _prompt(check, top, "decision_requests", "reply")
     hints = check.mapping(top.get("flowchart_hints"), top.line_of("flowchart_hints"), "flowchart_hints") or Located()

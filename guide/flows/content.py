@@ -147,6 +147,21 @@ class _Checker:
         return value
 
 
+def open_content_file(path: Path, top_keys: dict) -> tuple[_Checker, Located]:
+    """Parse one content file and check its top-level keys; a missing or unparsable file is a ContentError."""
+    if not path.exists():
+        raise ContentError([ContentIssue(path, None, "file not found")])
+    try:
+        raw = load_yaml(path)
+    except ContentIssue as issue:
+        raise ContentError([issue]) from None
+    check = _Checker(path)
+    top = check.mapping(raw, 1, "the file") or Located()
+    if top:
+        check.keys(top, top_keys, "the file")
+    return check, top
+
+
 def load_content(directory: Path | str) -> Content:
     """Load and validate `content/`; raise ContentError listing every problem found."""
     directory = Path(directory)

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..flows.content import CITE_PATTERN, ID_PATTERN, _Checker
-from ..flows.yaml_lines import ContentError, ContentIssue, Located, load_yaml
+from ..flows.content import CITE_PATTERN, ID_PATTERN, open_content_file
+from ..flows.yaml_lines import ContentError, Located
 
 POLICY_FILE = "index_policy.yaml"
 RECORDING = (1, 2, 3)
@@ -40,14 +40,7 @@ class IndexPolicy:
 
 
 def load_policy(directory: Path) -> IndexPolicy:
-    path = Path(directory) / POLICY_FILE
-    try:
-        raw = load_yaml(path)
-    except ContentIssue as issue:
-        raise ContentError([issue]) from None
-    check = _Checker(path)
-    top = check.mapping(raw, 1, "the file") or Located()
-    check.keys(top, TOP_KEYS, "the file")
+    check, top = open_content_file(Path(directory) / POLICY_FILE, TOP_KEYS)
     essential = top.get("essential") or []
     if sorted(essential) != sorted(ESSENTIAL):
         check.fail(top.line_of("essential"), f"essential must list {', '.join(ESSENTIAL)} (IDX §3.11)")

@@ -182,9 +182,7 @@ class IndexService:
         if consent != "exceptional":
             justification = ""
         named = [c for c in named_categories if c in self.policy.categories] if spec.visibility == "C" else []
-        if self.db.scalar(select(IndexInvolvement.id).where(
-                IndexInvolvement.child_id == child_id, IndexInvolvement.practitioner_id == self.user.id,
-                IndexInvolvement.ended_at.is_(None))):
+        if self._my_entry(child_id) is not None:
             raise Refused("You are already recorded as involved with this child.")
         child = self.db.get(IndexChild, child_id)
         involvement = IndexInvolvement(
@@ -201,9 +199,7 @@ class IndexService:
 
     def end_involvement(self, child_id: int, grant: int | None) -> None:
         self.view_guard(child_id, grant)
-        mine = self.db.scalar(select(IndexInvolvement).where(
-            IndexInvolvement.child_id == child_id, IndexInvolvement.practitioner_id == self.user.id,
-            IndexInvolvement.ended_at.is_(None)))
+        mine = self._my_entry(child_id)
         if mine is None:
             raise Refused("You are not recorded as involved with this child.")
         mine.ended_at = utcnow()
@@ -217,9 +213,7 @@ class IndexService:
         self.view_guard(child_id, grant)
         if level not in self.policy.indicators:
             raise Refused("Choose Information, Action or Assessment.", field="level")
-        mine = self.db.scalar(select(IndexInvolvement).where(
-            IndexInvolvement.child_id == child_id, IndexInvolvement.practitioner_id == self.user.id,
-            IndexInvolvement.ended_at.is_(None)))
+        mine = self._my_entry(child_id)
         if mine is None:
             self._refuse("Record your involvement with the child before raising an indicator of concern.",
                          "concern without involvement", child_id=child_id)
@@ -245,13 +239,16 @@ class IndexService:
 
     def confirm_review(self, child_id: int, grant: int | None) -> None:
         self.view_guard(child_id, grant)
-        mine = self.db.scalar(select(IndexInvolvement).where(
-            IndexInvolvement.child_id == child_id, IndexInvolvement.practitioner_id == self.user.id,
-            IndexInvolvement.ended_at.is_(None)))
+        mine = self._my_entry(child_id)
         if mine is None:
             raise Refused("You are not recorded as involved with this child.")
         mine.reviewed_at = utcnow()
         self._audit_change(child_id, what="entry reviewed")
+
+    def _my_entry(self, child_id: int) -> IndexInvolvement | None:
+        return self.db.scalar(select(IndexInvolvement).where(
+            IndexInvolvement.child_id == child_id, IndexInvolvement.practitioner_id == self.user.id,
+            IndexInvolvement.ended_at.is_(None)))
 
     def view_guard(self, child_id: int, grant: int | None) -> None:
         if not self.granted(child_id, grant):

@@ -275,8 +275,12 @@ class _Maker:
         self.girls, self.boys, self.either = _weighted(GIRLS), _weighted(BOYS), EITHER
         self.adults = _weighted(GIRLS + BOYS)
         self.family = _weighted(FAMILY)
-        self.dates = [today - timedelta(days=d) for d in range(_SPAN_DAYS)]
+        # Built once: making a timedelta costs more than the rest of a row's arithmetic.
+        self.days = [timedelta(days=d) for d in range(_SPAN_DAYS + 1)]
+        self.minutes = [timedelta(minutes=m) for m in range(1440)]
+        self.dates = [today - self.days[d] for d in range(_SPAN_DAYS)]
         self.midnight = datetime.combine(today, time())
+        self.midnights = [self.midnight - self.days[d] for d in range(_SPAN_DAYS + 1)]
         self.streets = [f"{w} {k}" for w in STREET_WORDS for k in STREET_KINDS]
         self.blocks = [f"{w} {k}" for w in STREET_WORDS for k in BLOCK_KINDS]
         places = STREET_WORDS + TOWNS
@@ -295,7 +299,7 @@ class _Maker:
         rnd = self.rng.random
         girls, boys, either, adults, family = self.girls, self.boys, self.either, self.adults, self.family
         n_girls, n_boys, n_either, n_adults, n_family = len(girls), len(boys), len(either), len(adults), len(family)
-        dates, n_dates, midnight = self.dates, len(self.dates), self.midnight
+        dates, n_dates, midnights, minutes = self.dates, len(self.dates), self.midnights, self.minutes
         streets, blocks, gps = self.streets, self.blocks, self.gps
         primaries, secondaries, colleges = self.primaries, self.secondaries, self.colleges
         n_towns = len(TOWNS)
@@ -342,9 +346,9 @@ class _Maker:
                 school = colleges[int(rnd() * len(colleges))]
             health_visitor = (f"{adults[int(rnd() * n_adults)]} {family[int(rnd() * n_family)]}, "
                               f"{town} Health Visiting Team") if age < 5 else ""
-            # Known to the index since birth, or since some point in the last four years.
+            # Known to the index since birth, or since some day in the last four years (08:00–20:00).
             known_days = min(age_days, int(rnd() * 1461))
-            created_at = midnight - timedelta(days=known_days, seconds=int(rnd() * 86400))
+            created_at = midnights[known_days] + minutes[480 + int(rnd() * 720)]
             children.append({
                 "id": row, "upn": upn_for(row, seed), "family_name": surname, "given_name": given,
                 "family_key": keys[surname], "given_key": keys[given], "dob": dob, "gender": gender,
@@ -373,7 +377,7 @@ class _Maker:
             if len(chosen) == wanted:
                 break
         rows, concerns = [], []
-        now = self.midnight
+        now, days, minutes = self.midnight, self.days, self.minutes
         window = max(1, min(known_days, 3 * 365))  # recorded within the last three years, after the child was known
         for index, category in enumerate(chosen):
             titles, organisations = SERVICES.get(category.id, DEFAULT_SERVICE)
@@ -388,11 +392,11 @@ class _Maker:
             if category.visibility == "C" and self.named_pool and rnd() < 0.5:
                 named = sorted({self.named_pool[int(rnd() * len(self.named_pool))] for _ in range(1 + int(rnd() * 2))})
             # In working hours (08:00–18:00) on a day before today.
-            recorded_at = max(created_at, now - timedelta(days=1 + int(rnd() * window)) + timedelta(minutes=480 + int(rnd() * 600)))
-            reviewed_at = recorded_at + timedelta(days=int(rnd() * max(1, (now - recorded_at).days)))
+            recorded_at = max(created_at, self.midnights[1 + int(rnd() * window)] + minutes[480 + int(rnd() * 600)])
+            reviewed_at = recorded_at + days[int(rnd() * max(1, (now - recorded_at).days))]
             ended_at = None
             if rnd() < 0.1:
-                ended_at = reviewed_at + timedelta(days=int(rnd() * max(1, (now - reviewed_at).days)))
+                ended_at = reviewed_at + days[int(rnd() * max(1, (now - reviewed_at).days))]
             involvement_id = first_id + index
             rows.append({
                 "id": involvement_id, "child_id": child_id, "practitioner_id": None,
@@ -403,8 +407,8 @@ class _Maker:
                 "reviewed_at": reviewed_at, "ended_at": ended_at,
             })
             if self.user_ids and ended_at is None and rnd() < 0.12:
-                raised_at = recorded_at + timedelta(days=int(rnd() * max(1, (now - recorded_at).days)))
-                closed_at = raised_at + timedelta(days=int(rnd() * max(1, (now - raised_at).days))) if rnd() < 0.2 else None
+                raised_at = recorded_at + days[int(rnd() * max(1, (now - recorded_at).days))]
+                closed_at = raised_at + days[int(rnd() * max(1, (now - raised_at).days))] if rnd() < 0.2 else None
                 concerns.append({
                     "id": first_concern + len(concerns), "child_id": child_id, "involvement_id": involvement_id,
                     "raised_by": self.user_ids[int(rnd() * len(self.user_ids))],
