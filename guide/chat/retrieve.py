@@ -24,6 +24,7 @@ these they they'd they'll they're they've this those through to too under until 
 we'll we're we've were weren't what what's when when's where where's which while who who's whom why why's with
 won't would wouldn't you you'd you'll you're you've your yours yourself yourselves also just really think
 worried worry concerned concern know told tell said says get got going want wants like one two year years old
+new day days today yesterday week weeks time times thing things lot bit way
 """.split())
 
 
