@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := guide
 
-.PHONY: run test check bench clean
+.PHONY: run test test-postgres check bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,15 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) instance
+
+# The same suite (browser tests aside) against PostgreSQL: a throwaway cluster on loopback.
+PG_BIN ?= /usr/lib/postgresql/15/bin
+PG_DIR := /tmp/guide-test-postgres
+PG_PORT ?= 55433
+test-postgres: $(VENV)/.installed
+	@test -x $(PG_BIN)/initdb || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+	rm -rf $(PG_DIR) && mkdir -p $(PG_DIR) && chown postgres: $(PG_DIR)
+	runuser -u postgres -- $(PG_BIN)/initdb -D $(PG_DIR)/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+	runuser -u postgres -- $(PG_BIN)/pg_ctl -D $(PG_DIR)/data -l $(PG_DIR)/log -w -o "-p $(PG_PORT) -k $(PG_DIR) -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+	TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$(PG_PORT)/postgres $(BIN)/python -m pytest -q -m "not browser" -k "not wal_mode and not first_run"; \
+	  status=$$?; runuser -u postgres -- $(PG_BIN)/pg_ctl -D $(PG_DIR)/data -m fast -w stop >/dev/null; exit $$status

@@ -34,8 +34,25 @@ USERS = {
 }
 
 
+def fresh_database_url(tmp_path: Path) -> str:
+    """SQLite in the test's folder; or, with TEST_POSTGRES_URL set, a new database on that server."""
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    name = f"guide_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
 def build_app(tmp_path: Path, content: Path, **extra):
-    url = extra.pop("DATABASE_URL", f"sqlite:///{tmp_path / 'test.sqlite3'}")
+    url = extra.pop("DATABASE_URL", None) or fresh_database_url(tmp_path)
     migrate(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "CONTENT_DIR": content, "TESTING": True, **extra})
     with app.app_context():

@@ -41,9 +41,12 @@ def test_first_run_creates_demo_users_and_records_once(tmp_path):
     first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     assert first.returncode == 0, first.stderr
     assert "practitioner@example.org" in first.stdout and "Demo decision records:" in first.stdout
+    assert "Demo children's index: " in first.stdout
     second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     assert second.returncode == 0 and "Demo decision records:" not in second.stdout
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT count(*) FROM users").scalar() == 6
+        from guide.cli import DEMO_CHILDREN, DEMO_USERS
+        assert connection.exec_driver_sql("SELECT count(*) FROM users").scalar() == len(DEMO_USERS)
+        assert connection.exec_driver_sql("SELECT count(*) FROM index_children").scalar() == DEMO_CHILDREN
         assert connection.exec_driver_sql("SELECT count(DISTINCT decision) FROM decision_records").scalar() >= 5

@@ -1,0 +1,567 @@
+"""How long a look-up on the children's index takes at scale, against the bare query it runs.
+
+A SQLite database is migrated and filled with synthetic children (guide/index/synthetic.py:
+made up, no real people), timing the load. Then, for N children picked at random, each is
+looked up by name + date of birth and by unique number (UPN), four ways, interleaved in a
+random order per child so no way always finds the pages warm:
+
+  sqlite3 alone      the SQL the service sends, on a raw sqlite3 cursor (the floor);
+  (a) direct query   the same SELECT the service runs (select(IndexChild) ... LIMIT 2), built and
+                     executed with SQLAlchemy Core on one connection;
+  (b) service        IndexService.lookup: validation, the rate-limit count, the query through the
+                     ORM session, and the hash-chained audit entry in its own transaction;
+  (c) HTTP request   POST /index through the real app, in-process (Flask test client: sign-in
+                     session, CSRF, form parsing, the look-up, the 303 to the record). --no-http skips it.
+
+    .venv/bin/python bench/index_lookup.py                     # 1,000,000 children, 2,000 look-ups
+    .venv/bin/python bench/index_lookup.py --children 100000   # a quick look
+    .venv/bin/python bench/index_lookup.py --national          # 11,000,000 children: a long load, ~4 GB of disk
+    .venv/bin/python bench/index_lookup.py --profile           # also cProfile the service's look-ups
+
+The database file is kept (default /tmp/guide-index-bench-<children>.sqlite3) and reused by the
+next run if it already holds that many children; --db chooses another file.
+
+The service refuses more than `lookups_per_hour` look-ups per user (30 in content/index_policy.yaml).
+The benchmark raises that rule in memory only (the YAML is not touched) and says so.
+
+The goals it reports on (from the issue; reported, not asserted):
+  - a look-up's p99 stays under 10 ms with 11 million children;
+  - a look-up costs no more than 3x the direct query (p50 and p99 ratios of (b) to (a)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import math
+import os
+import platform
+import pstats
+import random
+import re
+import sqlite3
+import sys
+import time
+from datetime import timedelta
+from importlib import metadata
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import event, func, select  # noqa: E402
+
+from guide.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from guide.index import audit  # noqa: E402
+from guide.index.policy import load_policy  # noqa: E402
+from guide.index.service import IndexService, LookupRequest, Refused, _naive, name_key  # noqa: E402
+from guide.index.synthetic import generate, sample_lookups  # noqa: E402
+from guide.models import IndexAudit, IndexChild, User, utcnow  # noqa: E402
+from guide.users import create_user  # noqa: E402
+
+NATIONAL = 11_000_000
+GOAL_P99_MS, GOAL_RATIO, GOAL_AT = 10.0, 3.0, NATIONAL
+PASSWORD = "bench password 2026 long enough"
+REASON = "new_to_service"
+REASON_TEXT = "Benchmark: a child new to my service, who else is involved?"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+MODES = ("name", "upn")
+MODE_LABEL = {"name": "by name + date of birth", "upn": "by unique number (UPN)"}
+
+
+# --------------------------------------------------------------------------- the ways of looking up
+
+def direct_statement(mode: str, child: dict):
+    """The SELECT IndexService.lookup builds (service.py), for the same criteria."""
+    query = select(IndexChild)
+    if mode == "upn":
+        query = query.where(IndexChild.upn == child["upn"])
+    else:
+        query = query.where(IndexChild.family_key == name_key(child["family_name"]),
+                            IndexChild.given_key == name_key(child["given_name"]), IndexChild.dob == child["dob"])
+    return query.limit(2)
+
+
+def request_for(mode: str, child: dict) -> LookupRequest:
+    if mode == "upn":
+        return LookupRequest(upn=child["upn"], reason=REASON, reason_text=REASON_TEXT)
+    return LookupRequest(family_name=child["family_name"], given_name=child["given_name"], dob=child["dob"],
+                         reason=REASON, reason_text=REASON_TEXT)
+
+
+class Ways:
+    """Each way of looking a child up, timed; outcomes counted."""
+
+    def __init__(self, engine, policy, user_ids: list[int], app=None):
+        self.engine, self.policy, self.user_ids = engine, policy, user_ids
+        self.turn = 0
+        self.sessions = make_sessionmaker(engine)
+        self.connection = engine.connect()
+        self.raw = sqlite3.connect(engine.url.database, check_same_thread=False)
+        self.sql = {
+            "name": "SELECT * FROM index_children WHERE family_key = ? AND given_key = ? AND dob = ? LIMIT 2",
+            "upn": "SELECT * FROM index_children WHERE upn = ? LIMIT 2",
+        }
+        self.samples = {(way, mode): [] for way in ("raw", "direct", "service", "http") for mode in MODES}
+        self.outcomes = {mode: {"one": 0, "several": 0, "none": 0} for mode in MODES}
+        self.http = HttpLookup(app) if app is not None else None
+
+    def close(self):
+        self.connection.close()
+        self.raw.close()
+
+    def raw_query(self, mode: str, child: dict) -> int:
+        params = ((child["upn"],) if mode == "upn" else
+                  (name_key(child["family_name"]), name_key(child["given_name"]), child["dob"].isoformat()))
+        t0 = time.perf_counter_ns()
+        rows = self.raw.execute(self.sql[mode], params).fetchall()
+        t1 = time.perf_counter_ns()
+        assert rows, (mode, child)
+        return t1 - t0
+
+    def direct(self, mode: str, child: dict) -> int:
+        t0 = time.perf_counter_ns()
+        rows = self.connection.execute(direct_statement(mode, child)).all()
+        t1 = time.perf_counter_ns()
+        self.connection.rollback()  # no transaction was begun for a SELECT; this just ends SQLAlchemy's
+        assert rows, (mode, child)
+        return t1 - t0
+
+    def service(self, mode: str, child: dict, count: bool = True) -> int:
+        session = self.sessions()
+        self.turn += 1
+        user = session.get(User, self.user_ids[self.turn % len(self.user_ids)])  # loaded before the look-up, as in a request
+        service = IndexService(session, self.engine, self.policy, user)
+        request = request_for(mode, child)
+        t0 = time.perf_counter_ns()
+        try:
+            found, _grant = service.lookup(request)
+            outcome = "one" if found is not None else "none"
+        except Refused as refused:
+            assert "More than one" in refused.message, refused.message
+            outcome = "several"
+        t1 = time.perf_counter_ns()
+        session.close()
+        if count:
+            self.outcomes[mode][outcome] += 1
+        return t1 - t0
+
+    def run(self, child: dict, rng: random.Random, record: bool = True) -> None:
+        jobs = [(way, mode) for way in ("raw", "direct", "service") for mode in MODES]
+        if self.http:
+            jobs += [("http", mode) for mode in MODES]
+        rng.shuffle(jobs)
+        for way, mode in jobs:
+            if way == "raw":
+                took = self.raw_query(mode, child)
+            elif way == "direct":
+                took = self.direct(mode, child)
+            elif way == "service":
+                took = self.service(mode, child, count=record)
+            else:
+                took = self.http.lookup(mode, child)
+            if record:
+                self.samples[(way, mode)].append(took)
+
+
+class HttpLookup:
+    """POST /index through the real app, in-process, signed in as the benchmark user."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token = self._token("/sign-in")
+        response = self.client.post("/sign-in", data={"email": app.config["BENCH_EMAIL"], "password": PASSWORD,
+                                                      "csrf_token": self.token})
+        assert response.status_code == 303, response.status_code
+        self.token = self._token("/index")
+
+    def _token(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return TOKEN.search(response.get_data(as_text=True)).group(1)
+
+    def lookup(self, mode: str, child: dict) -> int:
+        form = {"csrf_token": self.token, "reason": REASON, "reason_text": REASON_TEXT}
+        if mode == "upn":
+            form["upn"] = child["upn"]
+        else:
+            dob = child["dob"]
+            form.update({"family_name": child["family_name"], "given_name": child["given_name"],
+                         "dob-day": str(dob.day), "dob-month": str(dob.month), "dob-year": str(dob.year)})
+        t0 = time.perf_counter_ns()
+        response = self.client.post("/index", data=form)
+        response.get_data()
+        t1 = time.perf_counter_ns()
+        # 303 to the record; 400 when more than one child matches (name + date of birth only).
+        assert response.status_code == 303 or (mode == "name" and response.status_code == 400), response.status_code
+        return t1 - t0
+
+
+# --------------------------------------------------------------------------- setting up
+
+def prepare_database(path: Path, children: int, seed: int, batch: int) -> tuple[str, dict]:
+    url = f"sqlite:///{path}"
+    migrate(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        existing = connection.scalar(select(func.count()).select_from(IndexChild))
+    info = {"existing": existing, "added": 0, "seconds": 0.0}
+    if existing < children:
+        wanted = children - existing
+        if wanted > 2_000_000:
+            print(f"generating {wanted:,} children: this takes a while (roughly {wanted / 20_000 / 60:.0f}+ minutes) "
+                  f"and about {wanted * 340 / 1e9:.1f} GB of disk", flush=True)
+        started = time.perf_counter()
+        step = max(batch, (wanted // 10) // batch * batch)
+
+        def progress(done: int, total: int) -> None:
+            if done % step == 0 or done == total:
+                elapsed = time.perf_counter() - started
+                print(f"  generated {done:>11,} / {total:,}  {elapsed:7.1f}s  {done / elapsed:9,.0f} children/s", flush=True)
+
+        info["added"] = generate(engine, wanted, seed=seed + existing, batch=batch, progress=progress)
+        info["seconds"] = time.perf_counter() - started
+    engine.dispose()
+    return url, info
+
+
+def bench_users(engine, count: int) -> list[tuple[int, str]]:
+    """New designated users for this run, so their look-ups in the last hour start from none."""
+    session = make_sessionmaker(engine)()
+    made = []
+    for n in range(count):
+        email = f"bench-index-{time.time_ns()}-{n}@example.org"
+        user = create_user(session, email=email, name=f"Bench Index User {n}", role="practitioner",
+                           agency="Northshire Benchmarks", password=PASSWORD, job_title="Benchmark")
+        user.index_designation = "user"
+        made.append(user)
+    session.commit()
+    result = [(user.id, user.email) for user in made]
+    session.close()
+    return result
+
+
+def make_app(url: str, email: str, lookups_per_hour: int):
+    from guide import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "CONTENT_DIR": REPO / "content",
+                      "BENCH_EMAIL": email})
+    app.extensions["guidance"].index_policy.rules["lookups_per_hour"] = lookups_per_hour
+    return app
+
+
+def captured_statements(engine, ways: Ways, child: dict, mode: str) -> list[tuple[str, tuple]]:
+    """The SQL one service look-up sends, as sent."""
+    seen = []
+
+    def listen(_conn, _cursor, statement, parameters, _context, _executemany):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        ways.service(mode, child, count=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    return seen
+
+
+def query_plans(engine, ways: Ways, child: dict) -> None:
+    print("EXPLAIN QUERY PLAN of the SELECTs one service look-up sends (SQL as sent; parameters of one child)")
+    shown = set()
+    for mode in MODES:
+        for statement, parameters in captured_statements(engine, ways, child, mode):
+            compact = " ".join(statement.split())
+            if not compact.upper().startswith("SELECT") or compact in shown or "FROM users" in compact:
+                continue  # the user is loaded by the request before the look-up
+            shown.add(compact)
+            if "FROM index_children" in compact:
+                what = f"the child, {MODE_LABEL[mode]}"
+            elif "count(" in compact.lower():
+                what = "the rate-limit count (this user's look-ups in the last hour)"
+            elif "index_audit" in compact:
+                what = "the audit trail's last hash, to chain the new entry"
+            else:
+                what = "other"
+            with engine.connect() as connection:
+                plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            shortened = re.sub(r"SELECT .*? FROM", "SELECT … FROM", compact, count=1) if "index_children." in compact else compact
+            print(f"  {what}:\n    {shortened}")
+            for row in plan:
+                note = ""
+                if row[-1].startswith("SCAN") and re.search(r"ORDER BY \w+\.id DESC LIMIT", compact):
+                    note = "   (rowid order, backwards, LIMIT 1: reads one row)"
+                print(f"      → {row[-1]}{note}")
+    print()
+
+
+# --------------------------------------------------------------------------- parts of a look-up
+
+def time_parts(engine, user_id: int, children: list[dict], repeats: int) -> dict:
+    """The service's steps one at a time, as it runs them (the audit entry uses its own action: 'bench')."""
+    sessions = make_sessionmaker(engine)
+    out = {"rate-limit count": [], "child query via the ORM session": [], "audit append (own transaction)": []}
+    counted = 0
+    for i in range(repeats):
+        child = children[i % len(children)]
+        session = sessions()
+        since = _naive(utcnow() - timedelta(hours=1))
+        t0 = time.perf_counter_ns()
+        counted = session.scalar(select(func.count()).select_from(IndexAudit).where(
+            IndexAudit.user_id == user_id, IndexAudit.action == "lookup", IndexAudit.at >= since))
+        t1 = time.perf_counter_ns()
+        list(session.scalars(direct_statement("name", child)))
+        t2 = time.perf_counter_ns()
+        session.close()
+        audit.append(engine, user_id=user_id, action="bench", child_id=child["id"], reason=REASON,
+                     reason_text=REASON_TEXT, detail={"criteria": {"upn": child["upn"]}, "found": "one"})
+        t3 = time.perf_counter_ns()
+        out["rate-limit count"].append(t1 - t0)
+        out["child query via the ORM session"].append(t2 - t1)
+        out["audit append (own transaction)"].append(t3 - t2)
+    out["counted"] = counted
+    return out
+
+
+def time_count_by_size(engine, user_id: int) -> list[tuple[int, float]]:
+    """The rate-limit count's cost against how many look-ups the user has made in the last hour."""
+    since = _naive(utcnow() - timedelta(hours=1))
+    result = []
+    with engine.connect() as connection:
+        for _ in range(3):
+            connection.execute(select(func.count()).select_from(IndexAudit).where(
+                IndexAudit.user_id == user_id, IndexAudit.action == "lookup", IndexAudit.at >= since)).scalar()
+        samples = []
+        for _ in range(50):
+            t0 = time.perf_counter_ns()
+            counted = connection.execute(select(func.count()).select_from(IndexAudit).where(
+                IndexAudit.user_id == user_id, IndexAudit.action == "lookup", IndexAudit.at >= since)).scalar()
+            samples.append(time.perf_counter_ns() - t0)
+        result.append((counted, percentile(samples, 50) / 1e6))
+    return result
+
+
+# --------------------------------------------------------------------------- reporting
+
+def percentile(samples: list[int], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def stats_ms(samples: list[int]) -> dict:
+    return {"n": len(samples), **{f"p{p}": percentile(samples, p) / 1e6 for p in (50, 90, 99)},
+            "max": max(samples) / 1e6, "mean": sum(samples) / len(samples) / 1e6}
+
+
+def row(label: str, samples: list[int]) -> str:
+    s = stats_ms(samples)
+    return (f"  {label:<38} {s['n']:>6} {s['p50']:>8.3f} {s['p90']:>8.3f} {s['p99']:>8.3f} "
+            f"{s['max']:>8.3f} {s['mean']:>8.3f}")
+
+
+def version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def filesystem_of(path: Path) -> str:
+    best, kind = "", "?"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _dev, mount, fstype, *_ = line.split()
+            if str(path).startswith(mount) and len(mount) > len(best):
+                best, kind = mount, fstype
+    except OSError:
+        pass
+    return kind
+
+
+def disk_size(path: Path) -> str:
+    sizes = {suffix: (Path(str(path) + suffix).stat().st_size if Path(str(path) + suffix).exists() else 0)
+             for suffix in ("", "-wal", "-shm")}
+    return (f"{sizes[''] / 1e6:,.0f} MB (+ WAL {sizes['-wal'] / 1e6:,.1f} MB); "
+            f"{sizes[''] / 1e9:.2f} GB in all" if sizes["-wal"] < 1e8 else
+            f"{sizes[''] / 1e6:,.0f} MB + WAL {sizes['-wal'] / 1e6:,.0f} MB")
+
+
+def table_sizes(engine) -> str:
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE '%index_children%' GROUP BY name "
+                "ORDER BY 2 DESC").all()
+        return ", ".join(f"{name} {size / 1e6:,.0f} MB" for name, size in rows)
+    except Exception:  # dbstat is not compiled into every SQLite
+        return "(dbstat not available)"
+
+
+def profile_service(ways: Ways, children: list[dict]) -> None:
+    """cProfile service look-ups (half by name, half by UPN). cProfile inflates Python-heavy code."""
+    profiler = cProfile.Profile()
+    gc.collect()
+    profiler.enable()
+    for i, child in enumerate(children):
+        ways.service(MODES[i % 2], child, count=False)
+    profiler.disable()
+    total = pstats.Stats(profiler).total_tt
+    print(f"\n== cProfile: {len(children)} IndexService.lookup calls, {total:.2f}s profiled "
+          f"({total / len(children) * 1e3:.2f} ms per look-up under the profiler) ==")
+    for title, order, restriction in (("top 22 functions by own time", "tottime", (22,)),
+                                      ("the guide's own code by cumulative time", "cumulative", (r"/guide/", 15))):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restriction)
+        text = out.getvalue()
+        text = text[text.find("   ncalls"):] if "   ncalls" in text else text
+        text = text.replace(str(REPO) + "/", "").replace(str(Path(sys.prefix)) + "/", "")
+        print(f"\n-- {title} --")
+        print(text.rstrip())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--children", type=int, default=1_000_000, help="children in the index (default 1,000,000)")
+    parser.add_argument("--national", action="store_true",
+                        help=f"{NATIONAL:,} children, England's under-18s: a long load and ~4 GB of disk")
+    parser.add_argument("--lookups", type=int, default=2000, help="children looked up, each every way (default 2000)")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed look-ups first (default 100)")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="the SQLite file (default /tmp/guide-index-bench-<children>.sqlite3); reused if it "
+                             "already holds that many children")
+    parser.add_argument("--users", type=int, default=1,
+                        help="designated users the service's look-ups rotate over (default 1; HTTP has its own)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=20000, help="children per insert transaction (default 20000)")
+    parser.add_argument("--no-http", action="store_true", help="skip (c), the look-up as an HTTP request")
+    parser.add_argument("--profile", action="store_true", help="cProfile the service's look-ups afterwards")
+    args = parser.parse_args()
+    children = NATIONAL if args.national else args.children
+    path = args.db or Path(f"/tmp/guide-index-bench-{children}.sqlite3")
+    started = time.perf_counter()
+
+    print("== children's index look-up benchmark ==")
+    print(f"python       {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    print(f"cpu          {cpu_model()}; cpu_count={os.cpu_count()} usable={affinity}; "
+          f"loadavg={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"packages     flask {version('flask')}, sqlalchemy {version('sqlalchemy')}; sqlite {sqlite3.sqlite_version}")
+    print(f"database     {path} ({filesystem_of(path.parent)})", flush=True)
+    if args.national:
+        print(f"--national: {NATIONAL:,} children. Generating them takes a while and several GB of disk "
+              "(reused next time).", flush=True)
+
+    url, info = prepare_database(path, children, args.seed, args.batch)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        total = connection.scalar(select(func.count()).select_from(IndexChild))
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+            connection.exec_driver_sql("PRAGMA synchronous").scalar(), "?")
+        audit_entries = connection.scalar(select(func.count()).select_from(IndexAudit))
+    if info["added"]:
+        print(f"generated    {info['added']:,} children in {info['seconds']:.1f}s = {info['added'] / info['seconds']:,.0f} "
+              f"children/s (batches of {args.batch:,}; bulk load with synchronous=OFF on its own connection)")
+    else:
+        print(f"reused       {info['existing']:,} children already in {path.name} (no generation this run)")
+    print(f"size         {total:,} children; file {disk_size(path)}")
+    print(f"             {table_sizes(engine)}")
+    print(f"app sqlite   journal_mode={journal} synchronous={synchronous} (every audit entry is a durable commit); "
+          f"{audit_entries:,} audit entries before this run")
+
+    policy = load_policy(REPO / "content")
+    limit = policy.rules["lookups_per_hour"]
+    policy.rules["lookups_per_hour"] = 10**9
+    users = bench_users(engine, max(1, args.users) + 1)
+    user_ids, (http_id, http_email) = [u for u, _ in users[:-1]], users[-1]
+    user_id = user_ids[0]
+    who = ("one new designated user makes all of (b)'s look-ups" if len(user_ids) == 1 else
+           f"(b)'s look-ups rotate over {len(user_ids)} new designated users")
+    print(f"rate limit   lookups_per_hour raised in memory from {limit} to {policy.rules['lookups_per_hour']:,} for this "
+          f"run (content/index_policy.yaml untouched); {who}, (c)'s by another")
+
+    app = None if args.no_http else make_app(url, http_email, policy.rules["lookups_per_hour"])
+    ways = Ways(engine, policy, user_ids, app)
+    picked = sample_lookups(engine, args.lookups + args.warmup, seed=args.seed + 1000)
+    warm, timed = picked[:args.warmup], picked[args.warmup:]
+    print(f"run          {len(timed):,} children picked at random (+{len(warm)} warm-up), each looked up by name + "
+          f"date of birth and by UPN, every way, in a random order per child; all in one process", flush=True)
+    print()
+
+    query_plans(engine, ways, timed[0])
+
+    rng = random.Random(args.seed)
+    for child in warm:
+        ways.run(child, rng, record=False)
+    count_before = time_count_by_size(engine, user_id)
+    t0 = time.perf_counter()
+    for index, child in enumerate(timed, 1):
+        ways.run(child, rng)
+        if index % max(1, len(timed) // 4) == 0:
+            print(f"[{index:,} / {len(timed):,} children looked up, {time.perf_counter() - t0:.1f}s]", flush=True)
+    count_after = time_count_by_size(engine, user_id)
+    parts = time_parts(engine, user_id, timed, repeats=min(500, len(timed)))
+    print()
+
+    print("Look-up latency (ms)")
+    print(f"  {'':<38} {'count':>6} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8}")
+    labels = {"raw": "sqlite3 alone (same SQL)", "direct": "(a) direct query, SQLAlchemy Core",
+              "service": "(b) IndexService.lookup", "http": "(c) POST /index, in-process"}
+    for mode in MODES:
+        print(f" {MODE_LABEL[mode]}")
+        for way, label in labels.items():
+            if ways.samples[(way, mode)]:
+                print(row(label, ways.samples[(way, mode)]))
+    print(" the service's steps, one at a time")
+    for name in ("rate-limit count", "child query via the ORM session", "audit append (own transaction)"):
+        print(row(name, parts[name]))
+    print()
+    for mode in MODES:
+        o = ways.outcomes[mode]
+        print(f"  service outcomes {MODE_LABEL[mode]}: {o['one']:,} found one, {o['several']:,} 'more than one child "
+              f"matches' (refused, audited), {o['none']:,} none")
+    print(f"  rate-limit count p50: {count_before[0][1]:.3f} ms counting {count_before[0][0]:,} look-ups in the last hour "
+          f"(after warm-up), {count_after[0][1]:.3f} ms counting {count_after[0][0]:,} (at the end)")
+    print()
+
+    print("Ratios (b) service / (a) direct query")
+    verdicts = []
+    for mode in MODES:
+        a, b = stats_ms(ways.samples[("direct", mode)]), stats_ms(ways.samples[("service", mode)])
+        r50, r99 = b["p50"] / a["p50"], b["p99"] / a["p99"]
+        print(f"  {MODE_LABEL[mode]:<26} p50 {b['p50']:.3f} / {a['p50']:.3f} = {r50:5.1f}×    "
+              f"p99 {b['p99']:.3f} / {a['p99']:.3f} = {r99:5.1f}×    extra at p50: {b['p50'] - a['p50']:.3f} ms")
+        verdicts.append((f"p99 < {GOAL_P99_MS:g} ms, {MODE_LABEL[mode]} (p99 {b['p99']:.3f} ms)", b["p99"] < GOAL_P99_MS))
+        verdicts.append((f"within {GOAL_RATIO:g}× of the direct query, {MODE_LABEL[mode]} (p50 {r50:.1f}×)", r50 <= GOAL_RATIO))
+        verdicts.append((f"within {GOAL_RATIO:g}× of the direct query, {MODE_LABEL[mode]} (p99 {r99:.1f}×)", r99 <= GOAL_RATIO))
+    print()
+    scale = "" if total >= GOAL_AT else f" — this run has {total:,} children; the goal is stated at {GOAL_AT:,} (--national)"
+    print(f"Goals (reported, not asserted): p99 under {GOAL_P99_MS:g} ms at {GOAL_AT:,} children, within "
+          f"{GOAL_RATIO:g}× of the direct query{scale}")
+    for text, met in verdicts:
+        print(f"  [{'MET' if met else 'NOT MET':>7}] {text}")
+    print()
+    print(f"total run time {time.perf_counter() - started:.1f}s; loadavg now "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; database kept at {path} ({disk_size(path)})")
+
+    if args.profile:
+        profile_service(ways, timed[: min(1000, len(timed))])
+    ways.close()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
