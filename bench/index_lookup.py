@@ -168,23 +168,28 @@ class Ways:
 
 
 class HttpLookup:
-    """POST /index through the real app, in-process, signed in as the benchmark user."""
+    """POST /index through the real app, in-process: one signed-in client per benchmark user, in turn."""
 
     def __init__(self, app):
-        self.client = app.test_client()
-        self.token = self._token("/sign-in")
-        response = self.client.post("/sign-in", data={"email": app.config["BENCH_EMAIL"], "password": PASSWORD,
-                                                      "csrf_token": self.token})
-        assert response.status_code == 303, response.status_code
-        self.token = self._token("/index")
+        self.clients = []
+        for email in app.config["BENCH_EMAILS"]:
+            client = app.test_client()
+            token = self._token(client, "/sign-in")
+            response = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+            assert response.status_code == 303, response.status_code
+            self.clients.append((client, self._token(client, "/index")))
+        self.turn = 0
 
-    def _token(self, path: str) -> str:
-        response = self.client.get(path)
+    @staticmethod
+    def _token(client, path: str) -> str:
+        response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         return TOKEN.search(response.get_data(as_text=True)).group(1)
 
     def lookup(self, mode: str, child: dict) -> int:
-        form = {"csrf_token": self.token, "reason": REASON, "reason_text": REASON_TEXT}
+        self.turn += 1
+        client, token = self.clients[self.turn % len(self.clients)]
+        form = {"csrf_token": token, "reason": REASON, "reason_text": REASON_TEXT}
         if mode == "upn":
             form["upn"] = child["upn"]
         else:
@@ -192,7 +197,7 @@ class HttpLookup:
             form.update({"family_name": child["family_name"], "given_name": child["given_name"],
                          "dob-day": str(dob.day), "dob-month": str(dob.month), "dob-year": str(dob.year)})
         t0 = time.perf_counter_ns()
-        response = self.client.post("/index", data=form)
+        response = client.post("/index", data=form)
         response.get_data()
         t1 = time.perf_counter_ns()
         # 303 to the record; 400 when more than one child matches (name + date of birth only).
@@ -244,11 +249,11 @@ def bench_users(engine, count: int) -> list[tuple[int, str]]:
     return result
 
 
-def make_app(url: str, email: str, lookups_per_hour: int):
+def make_app(url: str, emails: list[str], lookups_per_hour: int):
     from guide import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "CONTENT_DIR": REPO / "content",
-                      "BENCH_EMAIL": email})
+                      "BENCH_EMAILS": emails})
     app.extensions["guidance"].index_policy.rules["lookups_per_hour"] = lookups_per_hour
     return app
 
@@ -299,13 +304,13 @@ def query_plans(engine, ways: Ways, child: dict) -> None:
 
 # --------------------------------------------------------------------------- parts of a look-up
 
-def time_parts(engine, user_id: int, children: list[dict], repeats: int) -> dict:
+def time_parts(engine, user_ids: list[int], children: list[dict], repeats: int) -> dict:
     """The service's steps one at a time, as it runs them (the audit entry uses its own action: 'bench')."""
     sessions = make_sessionmaker(engine)
     out = {"rate-limit count": [], "child query via the ORM session": [], "audit append (own transaction)": []}
     counted = 0
     for i in range(repeats):
-        child = children[i % len(children)]
+        child, user_id = children[i % len(children)], user_ids[i % len(user_ids)]
         session = sessions()
         since = _naive(utcnow() - timedelta(hours=1))
         t0 = time.perf_counter_ns()
@@ -442,7 +447,7 @@ def main() -> int:
                         help="the SQLite file (default /tmp/guide-index-bench-<children>.sqlite3); reused if it "
                              "already holds that many children")
     parser.add_argument("--users", type=int, default=1,
-                        help="designated users the service's look-ups rotate over (default 1; HTTP has its own)")
+                        help="designated users the look-ups rotate over (default 1), for (b) and, as many again, for (c)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch", type=int, default=20000, help="children per insert transaction (default 20000)")
     parser.add_argument("--no-http", action="store_true", help="skip (c), the look-up as an HTTP request")
@@ -484,15 +489,16 @@ def main() -> int:
     policy = load_policy(REPO / "content")
     limit = policy.rules["lookups_per_hour"]
     policy.rules["lookups_per_hour"] = 10**9
-    users = bench_users(engine, max(1, args.users) + 1)
-    user_ids, (http_id, http_email) = [u for u, _ in users[:-1]], users[-1]
+    per_way = max(1, args.users)
+    users = bench_users(engine, per_way * (1 if args.no_http else 2))
+    user_ids, http_emails = [u for u, _ in users[:per_way]], [e for _, e in users[per_way:]]
     user_id = user_ids[0]
-    who = ("one new designated user makes all of (b)'s look-ups" if len(user_ids) == 1 else
-           f"(b)'s look-ups rotate over {len(user_ids)} new designated users")
+    who = ("one new designated user makes all of (b)'s look-ups, another all of (c)'s" if per_way == 1 else
+           f"(b)'s look-ups rotate over {per_way} new designated users, (c)'s over {per_way} others")
     print(f"rate limit   lookups_per_hour raised in memory from {limit} to {policy.rules['lookups_per_hour']:,} for this "
-          f"run (content/index_policy.yaml untouched); {who}, (c)'s by another")
+          f"run (content/index_policy.yaml untouched); {who}")
 
-    app = None if args.no_http else make_app(url, http_email, policy.rules["lookups_per_hour"])
+    app = None if args.no_http else make_app(url, http_emails, policy.rules["lookups_per_hour"])
     ways = Ways(engine, policy, user_ids, app)
     picked = sample_lookups(engine, args.lookups + args.warmup, seed=args.seed + 1000)
     warm, timed = picked[:args.warmup], picked[args.warmup:]
@@ -512,7 +518,7 @@ def main() -> int:
         if index % max(1, len(timed) // 4) == 0:
             print(f"[{index:,} / {len(timed):,} children looked up, {time.perf_counter() - t0:.1f}s]", flush=True)
     count_after = time_count_by_size(engine, user_id)
-    parts = time_parts(engine, user_id, timed, repeats=min(500, len(timed)))
+    parts = time_parts(engine, user_ids, timed, repeats=min(500, len(timed)))
     print()
 
     print("Look-up latency (ms)")

@@ -292,6 +292,8 @@ class IndexAudit(Base):
     """Every look-up, view, change and refusal; hash-chained so an altered entry is found."""
 
     __tablename__ = "index_audit"
+    # The rate limit counts a user's look-ups in the last hour: this keeps that count small.
+    __table_args__ = (Index("ix_index_audit_user_action_at", "user_id", "action", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -15,7 +15,7 @@ from guide.index.synthetic import generate, sample_lookups
 from guide.models import IndexChild, IndexConcern, IndexInvolvement, User
 from guide.users import create_user
 
-from .conftest import PASSWORD, REAL_CONTENT
+from .conftest import PASSWORD, REAL_CONTENT, fresh_database_url
 
 TODAY = dt.date(2026, 11, 24)  # fixed, so two runs on either side of midnight still match
 COUNT = 2000
@@ -27,8 +27,10 @@ def policy():
     return load_policy(REAL_CONTENT)
 
 
-def fresh(path, users: int = 1):
-    url = f"sqlite:///{path}"
+def fresh(directory, users: int = 1):
+    """A new migrated database: SQLite in `directory`, or on the TEST_POSTGRES_URL server when set."""
+    directory.mkdir(parents=True, exist_ok=True)
+    url = fresh_database_url(directory)
     migrate(url)
     engine = make_engine(url)
     session = make_sessionmaker(engine)()
@@ -50,7 +52,7 @@ def rows(engine, model) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory, policy):
-    engine = fresh(tmp_path_factory.mktemp("synthetic") / "index.sqlite3")
+    engine = fresh(tmp_path_factory.mktemp("synthetic"))
     added = generate(engine, COUNT, seed=1, batch=700, policy=policy, today=TODAY)
     yield engine, added
     engine.dispose()
@@ -65,7 +67,8 @@ def test_generates_the_number_asked_for(loaded):
         involved = connection.scalar(select(func.count(func.distinct(IndexInvolvement.child_id))))
         assert 0.10 * COUNT < involved < 0.20 * COUNT
         assert connection.scalar(select(func.count()).select_from(IndexConcern)) > 0
-        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
 
 
 def test_identifiers_are_valid_unique_and_made_up(loaded):
@@ -102,6 +105,7 @@ def test_every_value_fits_its_column_and_the_policy(loaded, policy):
                     assert isinstance(value, str) and (kind.length is None or len(value) <= kind.length), (column, value)
                 elif isinstance(kind, DateTime):
                     assert isinstance(value, dt.datetime) and value.date() <= TODAY, (column, value)
+                    assert value.tzinfo is None or value.utcoffset() == dt.timedelta(0), (column, value)
                 elif isinstance(kind, Date):
                     assert isinstance(value, dt.date), (column, value)
                 elif isinstance(kind, (Integer, Boolean)):
@@ -126,9 +130,9 @@ def test_every_value_fits_its_column_and_the_policy(loaded, policy):
 
 def test_same_seed_same_rows_other_seed_other_rows(tmp_path, loaded, policy):
     engine, _ = loaded
-    again = fresh(tmp_path / "again.sqlite3")
+    again = fresh(tmp_path / "again")
     generate(again, COUNT, seed=1, batch=333, policy=policy, today=TODAY)  # batch size does not matter
-    other = fresh(tmp_path / "other.sqlite3")
+    other = fresh(tmp_path / "other")
     generate(other, COUNT, seed=2, policy=policy, today=TODAY)
     for model in TABLES:
         assert rows(again, model) == rows(engine, model), model.__tablename__
@@ -140,16 +144,29 @@ def test_same_seed_same_rows_other_seed_other_rows(tmp_path, loaded, policy):
     other.dispose()
 
 
-def test_adding_more_keeps_numbers_unique_and_bulk_settings_do_not_leak(tmp_path, policy):
-    engine = fresh(tmp_path / "twice.sqlite3", users=0)  # no users: no concerns, nothing else missing
+def test_adding_more_keeps_numbers_unique_and_the_database_as_it_was(tmp_path, policy):
+    engine = fresh(tmp_path / "twice", users=0)  # no users: no concerns, nothing else missing
     assert generate(engine, 300, seed=5, policy=policy) == 300
     assert generate(engine, 300, seed=5, policy=policy, with_involvements=False) == 300
     with engine.connect() as connection:
         assert connection.scalar(select(func.count(func.distinct(IndexChild.upn)))) == 600
         assert connection.scalar(select(func.count()).select_from(IndexConcern)) == 0
-        # The load ran with synchronous=OFF on its own connection; the pool's connections are back to FULL.
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        if connection.dialect.name == "sqlite":
+            # The load ran with synchronous=OFF on its own connection; the pool's connections are back to FULL.
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     assert generate(engine, 0) == 0
+    # The rows were given their ids: the app's own inserts still get new ones (PostgreSQL: sequences moved on).
+    session = make_sessionmaker(engine)()
+    child = IndexChild(upn="A000000000001", family_name="Okoro", given_name="Tayo", family_key="okoro",
+                       given_key="tayo", dob=dt.date(2012, 5, 17), gender="Male", address="4 Larch Way, Northtown",
+                       postcode="ZZ1 4AB", carer_name="Ada Okoro", carer_contact="07700 900123")
+    session.add(child)
+    session.flush()
+    session.add(IndexInvolvement(child_id=child.id, practitioner_name="P", job_title="J", organisation="O",
+                                 contact="07700 900000", category="senco", consent="given"))
+    session.commit()
+    assert child.id == 601
+    session.close()
     engine.dispose()
 
 

@@ -12,7 +12,7 @@ a real one:
 The same seed (and the same starting state of the database, and the same day) gives the
 same rows.
 
-    generate(engine, 1_000_000, seed=1)      # about 20 s for a million on SQLite (2 cores)
+    generate(engine, 1_000_000, seed=1)      # about 50 s for a million on SQLite (2-core machine, 20,000/s)
     sample_lookups(engine, 100, seed=7)      # existing children to look up, for the benchmark
 
 Bulk loading: rows go in with SQLAlchemy Core executemany, `batch` children per transaction,
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -279,7 +279,7 @@ class _Maker:
         self.days = [timedelta(days=d) for d in range(_SPAN_DAYS + 1)]
         self.minutes = [timedelta(minutes=m) for m in range(1440)]
         self.dates = [today - self.days[d] for d in range(_SPAN_DAYS)]
-        self.midnight = datetime.combine(today, time())
+        self.midnight = datetime.combine(today, time(), tzinfo=timezone.utc)  # times are UTC, as utcnow()
         self.midnights = [self.midnight - self.days[d] for d in range(_SPAN_DAYS + 1)]
         self.streets = [f"{w} {k}" for w in STREET_WORDS for k in STREET_KINDS]
         self.blocks = [f"{w} {k}" for w in STREET_WORDS for k in BLOCK_KINDS]

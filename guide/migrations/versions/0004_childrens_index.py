@@ -57,6 +57,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_index_audit_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_index_audit_child_id'), ['child_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_index_audit_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_index_audit_user_action_at', ['user_id', 'action', 'at'], unique=False)
 
     op.create_table('index_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,6 +137,7 @@ def downgrade() -> None:
 
     op.drop_table('index_changes')
     with op.batch_alter_table('index_audit', schema=None) as batch_op:
+        batch_op.drop_index('ix_index_audit_user_action_at')
         batch_op.drop_index(batch_op.f('ix_index_audit_user_id'))
         batch_op.drop_index(batch_op.f('ix_index_audit_child_id'))
         batch_op.drop_index(batch_op.f('ix_index_audit_at'))
