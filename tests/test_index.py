@@ -325,3 +325,20 @@ def test_contacts_from_the_index_go_into_the_decision_record(index_app):
     assert response.location.endswith(f"/walks/{walk_id}/record")
     form = client.get(response.location).get_data(as_text=True)
     assert "sexual_health-given, Practitioner, Org" in form  # an essential user sees, and copies, every entry
+
+
+def test_the_index_manager_grants_and_withdraws_access(index_app):
+    manager = signed_in(index_app, "index_manager")
+    page = manager.get("/index/users").get_data(as_text=True)
+    session = index_app.extensions["db_sessions"]()
+    colleague = session.query(User).filter_by(email="col@example.org").one()
+    session.close()
+    assert "col@example.org" in page
+    assert Client(index_app).sign_in("colleague").get("/index").status_code == 403
+    assert manager.post("/index/users", {"user": colleague.id, "designation": "user", "service_category": "youth_work"}).status_code == 303
+    assert Client(index_app).sign_in("colleague").get("/index").status_code == 200
+    assert manager.post("/index/users", {"user": colleague.id, "designation": "superuser"}).status_code == 400
+    session = index_app.extensions["db_sessions"]()
+    assert session.query(IndexAudit).filter_by(action="designate").count() == 1
+    session.close()
+    assert signed_in(index_app, "ordinary").get("/index/users").status_code == 403

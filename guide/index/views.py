@@ -188,3 +188,25 @@ def subject_access_request():
             service._audit("subject_access", found.id, reason_text=reason_text)
             result = subject_access(db(), found)
     return render_template("index_subject_access.html", result=result, error=error, policy=_policy()), (400 if error else 200)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required("index_manager")
+def manage_users():
+    """The index manager grants and withdraws access (IDX §2.27: access granted by those managing the system)."""
+    policy = _policy()
+    error = None
+    if request.method == "POST":
+        user = db().get(User, request.form.get("user", type=int))
+        designation = request.form.get("designation", "")
+        category = request.form.get("service_category", "")
+        if user is None or designation not in ("", "user", "cp_social_worker") or (category and category not in policy.categories):
+            error = "Choose a user, their access and (optionally) their service."
+        else:
+            before = (user.index_designation, user.service_category)
+            user.index_designation, user.service_category = designation, category
+            db().commit()
+            _service()._audit("designate", detail_user=user.id, before=list(before), after=[designation, category])
+            return redirect(url_for("index.manage_users"), 303)
+    users = list(db().scalars(select(User).where(User.role != "index_manager").order_by(User.agency, User.name)))
+    return render_template("index_users.html", users=users, policy=policy, error=error), (400 if error else 200)
