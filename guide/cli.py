@@ -146,6 +146,31 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users)
 
+    records = AppGroup("records", help="Decision records.")
+
+    @records.command("retention")
+    @click.option("--days", type=int, default=lambda: int(os.environ.get("GUIDE_RETENTION_DAYS", 7 * 365)),
+                  show_default="GUIDE_RETENTION_DAYS or 2555 (7 years)", help="How long records are kept.")
+    @click.option("--purge", is_flag=True, help="Delete the records listed, after confirmation.")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scheduled jobs).")
+    def records_retention(days, purge, yes):
+        """List the decision records past the retention period; with --purge, delete them (audited)."""
+        from .recording import past_retention, purge as purge_records
+        session = current_app.extensions["db_sessions"]()
+        try:
+            due = past_retention(session, days)
+            for reference, count, newest in due:
+                click.echo(f"{reference}  {count} version(s), newest {newest:%Y-%m-%d}")
+            click.echo(f"{len(due)} record(s) older than {days} days.")
+            if purge and due and (yes or click.confirm(f"Delete these {len(due)} records and every version?")):
+                removed = purge_records(session, [reference for reference, _, _ in due])
+                session.commit()
+                click.echo(f"Purged {removed} version(s) of {len(due)} record(s); the audit trail says which.")
+        finally:
+            session.close()
+
+    app.cli.add_command(records)
+
     index = AppGroup("index", help="The children's index.")
 
     @index.command("generate")

@@ -7,7 +7,7 @@ is final: a correction is a new version that points at the one it supersedes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -222,6 +222,33 @@ def _insert(db: Session, record: DecisionRecord, user: User, action: str) -> Dec
     return record
 
 
+def past_retention(db: Session, days: int) -> list[tuple[str, int, datetime]]:
+    """References whose newest version is older than the retention period: (reference, versions, newest)."""
+    cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=days)
+    newest = func.max(DecisionRecord.created_at)
+    rows = db.execute(select(DecisionRecord.reference, func.count(), newest).group_by(DecisionRecord.reference)
+                      .having(newest < cutoff).order_by(newest)).all()
+    return [(reference, count, last) for reference, count, last in rows]
+
+
+def purge(db: Session, references: list[str]) -> int:
+    """Delete every version of these records, and the walks behind them; the only deletion there is."""
+    removed = 0
+    for reference in references:
+        rows = versions(db, reference)
+        walk_ids = {r.walk_id for r in rows}
+        for record in reversed(rows):  # newest first: each version points at the one before
+            db.delete(record)
+            db.flush()
+            removed += 1
+        for walk_id in walk_ids:
+            walk = db.get(Walk, walk_id)
+            if walk is not None:
+                db.delete(walk)
+        audit(db, None, "record.purge", "decision_record", reference, versions=len(rows))
+    return removed
+
+
 def latest_version(db: Session, reference: str) -> DecisionRecord | None:
     return db.scalar(select(DecisionRecord).where(DecisionRecord.reference == reference)
                      .order_by(DecisionRecord.version.desc()).limit(1))
@@ -238,16 +265,56 @@ def can_view(user: User, record: DecisionRecord) -> bool:
     return user.role == "records_officer" and user.agency == record.agency
 
 
-def visible_records(db: Session, user: User, limit: int = 50, offset: int = 0) -> tuple[list[DecisionRecord], int]:
-    """The latest version of each record the user may see, newest first."""
-    latest = select(DecisionRecord.reference, func.max(DecisionRecord.version).label("v")).group_by(
-        DecisionRecord.reference).subquery()
-    query = select(DecisionRecord).join(
-        latest, (DecisionRecord.reference == latest.c.reference) & (DecisionRecord.version == latest.c.v))
+@dataclass
+class RecordFilter:
+    """What a records officer narrows the records to; every field optional."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    team: str = ""
+    flowchart: str = ""
+    decision: str = ""
+    consent: str = ""
+    author: str = ""       # part of the practitioner's name or email
+    subject_ref: str = ""  # exact: every record about one child (subject access)
+    all_versions: bool = False
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items() if v}
+
+
+def visible_query(user: User, wanted: RecordFilter | None = None):
+    """The records the user may see (the latest version of each, unless all versions are asked for), filtered."""
+    wanted = wanted or RecordFilter()
+    query = select(DecisionRecord)
+    if not wanted.all_versions:
+        latest = select(DecisionRecord.reference, func.max(DecisionRecord.version).label("v")).group_by(
+            DecisionRecord.reference).subquery()
+        query = query.join(latest, (DecisionRecord.reference == latest.c.reference) & (DecisionRecord.version == latest.c.v))
     if user.role == "records_officer":
         query = query.where(DecisionRecord.agency == user.agency)
     elif user.role != "admin":
         query = query.where(DecisionRecord.author_id == user.id)
+    if wanted.date_from:
+        query = query.where(DecisionRecord.created_at >= datetime.combine(wanted.date_from, time.min))
+    if wanted.date_to:
+        query = query.where(DecisionRecord.created_at < datetime.combine(wanted.date_to + timedelta(days=1), time.min))
+    for column, value in ((DecisionRecord.team, wanted.team), (DecisionRecord.flowchart_id, wanted.flowchart),
+                          (DecisionRecord.decision, wanted.decision), (DecisionRecord.consent_position, wanted.consent),
+                          (DecisionRecord.subject_ref, wanted.subject_ref)):
+        if value:
+            query = query.where(column == value)
+    if wanted.author:
+        pattern = f"%{wanted.author.lower()}%"
+        query = query.join(User, User.id == DecisionRecord.author_id).where(
+            func.lower(User.name).like(pattern) | func.lower(User.email).like(pattern))
+    return query
+
+
+def visible_records(db: Session, user: User, limit: int = 50, offset: int = 0,
+                    wanted: RecordFilter | None = None) -> tuple[list[DecisionRecord], int]:
+    """The latest version of each record the user may see, newest first, one page of them."""
+    query = visible_query(user, wanted)
     total = db.scalar(select(func.count()).select_from(query.subquery()))
-    rows = list(db.scalars(query.order_by(DecisionRecord.created_at.desc()).limit(limit).offset(offset)))
+    rows = list(db.scalars(query.order_by(DecisionRecord.created_at.desc(), DecisionRecord.id).limit(limit).offset(offset)))
     return rows, total

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from datetime import date
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, stream_with_context, url_for
 
 from .audit import audit
 from .models import DecisionRecord
-from .recording import (BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid, can_view,
+from .exports import csv_rows, json_rows, pdf
+from .recording import (BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordFilter, RecordInvalid, can_view,
                         correct_record, latest_version, save_record, versions, visible_records)
 from .walking import StepRefused, position, walk_for
 from .web import current_user, db, guidance, login_required
@@ -127,6 +130,26 @@ def correct(record_id: str):
                            **_form_context(record.decision)), (400 if errors else 200)
 
 
+PDF_BUNDLE_LIMIT = 200
+
+
+def _filters() -> RecordFilter:
+    """Filters from the query string; anything malformed is ignored rather than guessed."""
+    args = request.args
+
+    def day(name):
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    return RecordFilter(
+        date_from=day("from"), date_to=day("to"), team=args.get("team", "")[:200],
+        flowchart=args.get("flowchart", "")[:64], decision=args.get("decision", "")[:64],
+        consent=args.get("consent", "")[:32], author=args.get("author", "")[:100],
+        subject_ref=args.get("subject", "")[:100], all_versions=bool(args.get("subject")))
+
+
 @bp.get("/records")
 @login_required
 def index():
@@ -134,6 +157,60 @@ def index():
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    rows, total = visible_records(db(), current_user(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render_template("records.html", records=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)))
+    wanted = _filters()
+    rows, total = visible_records(db(), current_user(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, wanted=wanted)
+    if wanted.subject_ref:
+        audit(db(), current_user().id, "record.subject_access", "subject", wanted.subject_ref, count=total)
+        db().commit()
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("records.html", records=rows, total=total, page=page, wanted=wanted, query=query,
+                           pages=max(1, -(-total // PAGE_SIZE)), decisions=guidance().content.decisions,
+                           flowcharts=guidance().content.flowcharts, consent_positions=CONSENT_POSITIONS,
+                           pdf_limit=PDF_BUNDLE_LIMIT)
+
+
+def _export_audit(kind: str, wanted: RecordFilter) -> None:
+    audit(db(), current_user().id, "record.export", "decision_record", "*", format=kind, filters=wanted.as_dict())
+    db().commit()
+
+
+@bp.get("/records/export.csv")
+@login_required
+def export_csv():
+    wanted = _filters()
+    _export_audit("csv", wanted)
+    return Response(stream_with_context(csv_rows(db(), current_user(), wanted)), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=decision-records.csv"})
+
+
+@bp.get("/records/export.json")
+@login_required
+def export_json():
+    from .api import record_json
+    wanted = _filters()
+    _export_audit("json", wanted)
+    return Response(stream_with_context(json_rows(db(), current_user(), wanted, record_json)),
+                    mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=decision-records.json"})
+
+
+@bp.get("/records/export.pdf")
+@login_required
+def export_pdf():
+    wanted = _filters()
+    rows, total = visible_records(db(), current_user(), limit=PDF_BUNDLE_LIMIT + 1, wanted=wanted)
+    if total > PDF_BUNDLE_LIMIT:
+        abort(413)
+    _export_audit("pdf", wanted)
+    return Response(pdf(rows, guidance().content.sharing_checklist), mimetype="application/pdf",
+                    headers={"Content-Disposition": "attachment; filename=decision-records.pdf"})
+
+
+@bp.get("/records/<record_id>.pdf")
+@login_required
+def record_pdf(record_id: str):
+    record = _visible_or_404(record_id)
+    audit(db(), current_user().id, "record.export", "decision_record", record.id, format="pdf")
+    db().commit()
+    return Response(pdf([record], guidance().content.sharing_checklist), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={record.reference}-v{record.version}.pdf"})

@@ -84,6 +84,8 @@ class Client:
 
     def get(self, url, **kwargs):
         response = self.http.get(url, **kwargs)
+        if response.mimetype != "text/html":
+            return response
         found = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
         if found:
             self.token = found.group(1)
