@@ -1,13 +1,79 @@
-"""The audit trail: who did what to which object, when. Rows are only ever added."""
+"""The audit trail: who did what to which object, when. Rows are only ever added.
+
+Each event is written in the same transaction as the change it records. Straight after
+that commit the new events are sealed into a hash chain (each hash covers the event and the
+previous hash), so an event altered or removed later is found by `flask --app guide audit
+verify`. `prev_hash` is unique: two sealers can never both extend the same event.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent
+
+GENESIS = "0" * 64
 
 
 def audit(db: Session, user_id: int | None, action: str, object_type: str, object_id: str, **detail) -> None:
     """Add an audit event to the caller's transaction, so it commits (or not) with the change it records."""
     db.add(AuditEvent(user_id=user_id, action=action, object_type=object_type,
                       object_id=str(object_id), detail=detail))
+    db.info["audited"] = True
+
+
+def _hash(prev: str, row) -> str:
+    at = row.at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    body = json.dumps([prev, row.id, at, row.user_id, row.action, row.object_type, row.object_id, row.detail],
+                      sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def seal(engine: Engine) -> int:
+    """Chain every event not yet sealed, in id order. Returns how many were sealed."""
+    for attempt in range(50):
+        try:
+            with engine.begin() as connection:
+                last = connection.execute(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
+                                          .order_by(AuditEvent.id.desc()).limit(1)).scalar()
+                prev = last or GENESIS
+                rows = connection.execute(select(AuditEvent).where(AuditEvent.hash.is_(None))
+                                          .order_by(AuditEvent.id)).all()
+                for row in rows:
+                    digest = _hash(prev, row)
+                    connection.execute(update(AuditEvent).where(AuditEvent.id == row.id)
+                                       .values(prev_hash=prev, hash=digest))
+                    prev = digest
+                return len(rows)
+        except (IntegrityError, OperationalError):
+            time.sleep(0.002 * (attempt + 1))  # another worker sealed first: read the new end and go on
+    raise RuntimeError("could not seal the audit trail")
+
+
+def verify(engine: Engine) -> tuple[int, int | None, str]:
+    """Check every sealed event's hash and link. Returns (events checked, first broken id or None, why)."""
+    prev, count = GENESIS, 0
+    with engine.connect() as connection:
+        for row in connection.execute(select(AuditEvent).where(AuditEvent.hash.is_not(None)).order_by(AuditEvent.id)):
+            count += 1
+            if row.prev_hash != prev:
+                return count, row.id, "it does not follow the event before it (an event was removed or reordered)"
+            if _hash(prev, row) != row.hash:
+                return count, row.id, "its content does not match its hash (it was altered)"
+            prev = row.hash
+    return count, None, ""
+
+
+def seal_after_commit(sessions, engine: Engine) -> None:
+    """Seal the events a session wrote as soon as it commits."""
+    @event.listens_for(sessions, "after_commit")
+    def _seal(session):
+        if session.info.pop("audited", False):
+            seal(engine)

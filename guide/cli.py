@@ -171,6 +171,22 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(records)
 
+    audit_group = AppGroup("audit", help="The audit trail of decision records and users.")
+
+    @audit_group.command("verify")
+    def audit_verify():
+        """Seal any new events, then check the hash chain; name the first broken event."""
+        from .audit import seal, verify
+        engine = current_app.extensions["db_engine"]
+        seal(engine)
+        checked, broken, why = verify(engine)
+        if broken:
+            click.echo(f"Audit trail BROKEN at event {broken}: {why} ({checked} events read).", err=True)
+            sys.exit(1)
+        click.echo(f"Audit trail intact: {checked} events verified.")
+
+    app.cli.add_command(audit_group)
+
     index = AppGroup("index", help="The children's index.")
 
     @index.command("generate")

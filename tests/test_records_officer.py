@@ -109,3 +109,24 @@ def test_retention_lists_then_purges_old_records_and_audits_it(records, app):
     assert session.query(DecisionRecord).count() == 2 and session.get(Walk, walk_id) is None
     assert session.query(AuditEvent).filter_by(action="record.purge", object_id=reference).count() == 1
     session.close()
+
+
+def test_the_audit_trail_is_sealed_and_a_tampered_event_is_found(records, app):
+    import subprocess
+    import sys
+
+    from sqlalchemy import text as sql
+
+    from guide.audit import verify
+
+    from .conftest import ROOT
+    engine = app.extensions["db_engine"]
+    checked, broken, _ = verify(engine)
+    assert checked > 5 and broken is None  # every event so far was sealed as its request committed
+    with engine.begin() as connection:
+        target = connection.execute(sql("SELECT id FROM audit_events WHERE action = 'record.create' ORDER BY id LIMIT 1")).scalar()
+        connection.execute(sql("UPDATE audit_events SET user_id = NULL WHERE id = :id"), {"id": target})
+    env = {"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)), "SECRET_KEY": "x", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "guide", "audit", "verify"],
+                            capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 1 and f"BROKEN at event {target}" in result.stderr and "altered" in result.stderr
