@@ -7,6 +7,7 @@ tampered step is refused before anything is written.
 from __future__ import annotations
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .audit import audit
@@ -34,8 +35,11 @@ def remember_content_version(db: Session, guidance: Guidance) -> None:
     if (url, guidance.version) in stored:
         return
     if db.scalar(select(ContentVersion.version).where(ContentVersion.version == guidance.version)) is None:
-        db.add(ContentVersion(version=guidance.version, files=guidance.content.files))
-        db.flush()
+        try:
+            with db.begin_nested():
+                db.add(ContentVersion(version=guidance.version, files=guidance.content.files))
+        except IntegrityError:
+            pass  # another request stored it at the same moment: that is all we wanted
     # Remembered only once committed: a rolled-back request must not hide a missing row.
     event.listen(db, "after_commit", lambda _session: stored.add((url, guidance.version)), once=True)
 

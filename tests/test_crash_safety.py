@@ -1,0 +1,123 @@
+"""Nothing acknowledged is lost: records saved before the server is killed (SIGKILL) are there after."""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from sqlalchemy import create_engine, text
+
+from guide.audit import verify
+from guide.db import migrate
+from guide.users import create_user, issue_token
+
+from .conftest import ROOT, SMALL_CONTENT
+
+SERVER = """
+import sys
+from werkzeug.serving import make_server
+from guide import create_app
+app = create_app()
+make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True).serve_forever()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env, port):
+    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def call(port, token, method, path, body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                       headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = connection.getresponse()
+    data = json.loads(response.read() or b"null")
+    connection.close()
+    return response.status, data
+
+
+def test_records_acknowledged_before_a_sigkill_survive_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    migrate(url)
+    engine = create_engine(url)
+    from sqlalchemy.orm import Session
+    with Session(engine) as session:
+        user = create_user(session, email="crash@example.org", name="Crash Test", role="practitioner",
+                           agency="Northshire", password="a long enough password")
+        session.flush()
+        token = issue_token(session, user)
+        session.commit()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "crash-test", "GUIDE_CONTENT_DIR": str(SMALL_CONTENT)}
+    port = free_port()
+    server = start_server(env, port)
+    acknowledged, errors, stop = [], [], threading.Event()
+
+    def save_records(worker):
+        while not stop.is_set():
+            try:
+                status, walk = call(port, token, "POST", "/api/v1/walks", {"flowchart": "mini"})
+                if status != 201:
+                    errors.append((status, walk))
+                    return
+                status, _ = call(port, token, "POST", f"/api/v1/walks/{walk['id']}/answers",
+                                 {"question": "purpose", "answer": "no"})
+                status, record = call(port, token, "POST", f"/api/v1/walks/{walk['id']}/record",
+                                      {"subject_ref": f"W{worker}", "consent_position": "refused", "advice_sought": "no"})
+            except (OSError, http.client.HTTPException, ValueError):
+                return  # the server has gone: nothing after this was acknowledged
+            if status == 201:
+                acknowledged.append(record["reference"])
+            else:
+                errors.append((status, record))
+                return
+
+    workers = [threading.Thread(target=save_records, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    deadline = time.time() + 20
+    while len(acknowledged) < 40 and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(server.pid, signal.SIGKILL)  # mid-way: requests are in flight
+    server.wait(10)
+    stop.set()
+    for worker in workers:
+        worker.join(15)
+    assert errors == [], errors[:3]  # concurrent saves before the kill all succeeded
+    assert len(acknowledged) >= 40
+    saved = set(acknowledged)
+
+    server = start_server(env, port)
+    try:
+        status, listing = call(port, token, "GET", "/api/v1/records?limit=500")
+        assert status == 200
+        present = {r["reference"] for r in listing["records"]}
+        assert saved <= present, f"{len(saved - present)} acknowledged records lost"
+    finally:
+        server.kill()
+        server.wait(10)
+    # The audit trail still verifies once its last events are sealed.
+    from guide.audit import seal
+    seal(engine)
+    assert verify(engine)[1] is None
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
