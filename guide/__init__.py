@@ -41,8 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_sessionmaker(engine)
-    from .audit import seal_after_commit
-    seal_after_commit(app.extensions["db_sessions"], engine)
+    from .audit import seal_before_commit
+    seal_before_commit(app.extensions["db_sessions"])
     if app.config.get("AUTO_MIGRATE"):
         migrate(app.config["DATABASE_URL"])
 

@@ -1,9 +1,11 @@
 """The audit trail: who did what to which object, when. Rows are only ever added.
 
-Each event is written in the same transaction as the change it records. Straight after
-that commit the new events are sealed into a hash chain (each hash covers the event and the
-previous hash), so an event altered or removed later is found by `flask --app guide audit
-verify`. `prev_hash` is unique: two sealers can never both extend the same event.
+Each event is written in the same transaction as the change it records, and sealed into
+a hash chain in that same transaction just before it commits (each hash covers the event
+and the previous hash), so an event altered or removed later is found by `flask --app
+guide audit verify`. Sealers take turns: SQLite lets one transaction write at a time, and on
+PostgreSQL a transaction-scoped advisory lock does the same; `prev_hash` is unique besides,
+so two sealers can never both extend the same event.
 """
 
 from __future__ import annotations
@@ -36,24 +38,32 @@ def _hash(prev: str, row) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+SEAL_LOCK = 724301  # PostgreSQL advisory lock id: one sealer at a time
+
+
+def _seal_on(connection) -> int:
+    """Chain every event not yet sealed, in id order, inside the connection's transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEAL_LOCK})")
+    last = connection.execute(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
+                              .order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    prev = last or GENESIS
+    rows = connection.execute(select(AuditEvent).where(AuditEvent.hash.is_(None)).order_by(AuditEvent.id)).all()
+    for row in rows:
+        digest = _hash(prev, row)
+        connection.execute(update(AuditEvent).where(AuditEvent.id == row.id).values(prev_hash=prev, hash=digest))
+        prev = digest
+    return len(rows)
+
+
 def seal(engine: Engine) -> int:
-    """Chain every event not yet sealed, in id order. Returns how many were sealed."""
+    """Seal, in a transaction of its own, any events left unsealed (e.g. written outside the app)."""
     for attempt in range(50):
         try:
             with engine.begin() as connection:
-                last = connection.execute(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
-                                          .order_by(AuditEvent.id.desc()).limit(1)).scalar()
-                prev = last or GENESIS
-                rows = connection.execute(select(AuditEvent).where(AuditEvent.hash.is_(None))
-                                          .order_by(AuditEvent.id)).all()
-                for row in rows:
-                    digest = _hash(prev, row)
-                    connection.execute(update(AuditEvent).where(AuditEvent.id == row.id)
-                                       .values(prev_hash=prev, hash=digest))
-                    prev = digest
-                return len(rows)
+                return _seal_on(connection)
         except (IntegrityError, OperationalError):
-            time.sleep(0.002 * (attempt + 1))  # another worker sealed first: read the new end and go on
+            time.sleep(0.002 * (attempt + 1))  # another sealer went first: read the new end and go on
     raise RuntimeError("could not seal the audit trail")
 
 
@@ -71,9 +81,10 @@ def verify(engine: Engine) -> tuple[int, int | None, str]:
     return count, None, ""
 
 
-def seal_after_commit(sessions, engine: Engine) -> None:
-    """Seal the events a session wrote as soon as it commits."""
-    @event.listens_for(sessions, "after_commit")
+def seal_before_commit(sessions) -> None:
+    """Seal the events a session wrote as part of the same commit."""
+    @event.listens_for(sessions, "before_commit")
     def _seal(session):
         if session.info.pop("audited", False):
-            seal(engine)
+            session.flush()
+            _seal_on(session.connection())

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, render_template, request
-from markupsafe import Markup, escape
+from flask import Blueprint, abort, current_app, render_template, request
 
 from .web import guidance, login_required
 
@@ -46,17 +45,23 @@ def paragraph():
 
 
 def terms_in(*texts: str) -> list:
-    """The glossary terms a page's text uses, for its "what does this mean?" links."""
+    """The glossary terms a page's text uses, for its "what does this mean?" links.
+
+    Remembered per text: the texts are content, the same on every request.
+    """
     text = guidance().text
     if text is None:
         return []
-    haystack = " ".join(t.lower() for t in texts if t)
-    found = []
-    for glossary_term in text.terms.values():
-        names = {glossary_term.term.lower(), *glossary_term.aliases}
-        if any(re.search(rf"\b{re.escape(name)}\b", haystack) for name in names if name):
-            found.append(glossary_term)
-    return found
+    remembered = current_app.extensions.setdefault("glossary_terms_in", {})
+    key = tuple(texts)
+    if key not in remembered:
+        haystack = " ".join(t.lower() for t in texts if t)
+        remembered[key] = [
+            glossary_term for glossary_term in text.terms.values()
+            if any(re.search(rf"\b{re.escape(name)}\b", haystack)
+                   for name in {glossary_term.term.lower(), *glossary_term.aliases} if name)
+        ]
+    return remembered[key]
 
 
 @bp.app_context_processor
