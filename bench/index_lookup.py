@@ -35,7 +35,6 @@ import argparse
 import cProfile
 import gc
 import io
-import math
 import os
 import platform
 import pstats
@@ -45,8 +44,9 @@ import sqlite3
 import sys
 import time
 from datetime import timedelta
-from importlib import metadata
 from pathlib import Path
+
+from measure import cpu_model, filesystem_of, percentile, stats_ms, version  # noqa: E402  (bench/)
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -350,14 +350,8 @@ def time_count_by_size(engine, user_id: int) -> list[tuple[int, float]]:
 
 # --------------------------------------------------------------------------- reporting
 
-def percentile(samples: list[int], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def stats_ms(samples: list[int]) -> dict:
-    return {"n": len(samples), **{f"p{p}": percentile(samples, p) / 1e6 for p in (50, 90, 99)},
-            "max": max(samples) / 1e6, "mean": sum(samples) / len(samples) / 1e6}
 
 
 def row(label: str, samples: list[int]) -> str:
@@ -366,33 +360,10 @@ def row(label: str, samples: list[int]) -> str:
             f"{s['max']:>8.3f} {s['mean']:>8.3f}")
 
 
-def version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "-"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
-def filesystem_of(path: Path) -> str:
-    best, kind = "", "?"
-    try:
-        for line in Path("/proc/mounts").read_text().splitlines():
-            _dev, mount, fstype, *_ = line.split()
-            if str(path).startswith(mount) and len(mount) > len(best):
-                best, kind = mount, fstype
-    except OSError:
-        pass
-    return kind
 
 
 def disk_size(path: Path) -> str:
