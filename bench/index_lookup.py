@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import io
 import os
 import platform
 import pstats
@@ -46,7 +45,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from measure import cpu_model, filesystem_of, percentile, stats_ms, version  # noqa: E402  (bench/)
+from measure import cpu_model, filesystem_of, percentile, print_profile, stats_ms, version  # noqa: E402  (bench/)
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -396,15 +395,7 @@ def profile_service(ways: Ways, children: list[dict]) -> None:
     total = pstats.Stats(profiler).total_tt
     print(f"\n== cProfile: {len(children)} IndexService.lookup calls, {total:.2f}s profiled "
           f"({total / len(children) * 1e3:.2f} ms per look-up under the profiler) ==")
-    for title, order, restriction in (("top 22 functions by own time", "tottime", (22,)),
-                                      ("the guide's own code by cumulative time", "cumulative", (r"/guide/", 15))):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restriction)
-        text = out.getvalue()
-        text = text[text.find("   ncalls"):] if "   ncalls" in text else text
-        text = text.replace(str(REPO) + "/", "").replace(str(Path(sys.prefix)) + "/", "")
-        print(f"\n-- {title} --")
-        print(text.rstrip())
+    print_profile(profiler, REPO, top=22, own=15)
 
 
 def main() -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import math
 import platform
+import pstats
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -45,3 +48,16 @@ def filesystem_of(path: Path) -> str:
     except OSError:
         pass
     return kind
+
+
+def print_profile(profiler, repo: Path, *, top: int, own: int) -> None:
+    """The profile's top functions by own time, then the guide's own code by cumulative time."""
+    for title, order, restriction in ((f"top {top} functions by own time", "tottime", (top,)),
+                                      ("the guide's own code by cumulative time", "cumulative", (r"/guide/", own))):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restriction)
+        text = out.getvalue()
+        text = text[text.find("   ncalls"):] if "   ncalls" in text else text
+        text = text.replace(str(repo) + "/", "").replace(str(Path(sys.prefix)) + "/", "")
+        print(f"\n-- {title} --")
+        print(text.rstrip())

@@ -22,7 +22,6 @@ import argparse
 import cProfile
 import gc
 import http.client
-import io
 import math
 import os
 import platform
@@ -39,7 +38,7 @@ import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from measure import cpu_model, filesystem_of, percentile, stats_ms, version  # noqa: E402  (bench/)
+from measure import cpu_model, filesystem_of, percentile, print_profile, stats_ms, version  # noqa: E402  (bench/)
 from urllib.parse import urlencode, urlsplit
 
 BENCH = Path(__file__).resolve().parent
@@ -495,15 +494,7 @@ def profile_guide_step(app, walks: int) -> None:
     total = stats.total_tt
     print(f"\n== cProfile: {walks} in-process guide walks, {total:.2f}s profiled "
           f"({total / (walks * len(PATH)) * 1e3:.1f} ms per step under the profiler) ==")
-    for title, order, restriction in (("top 25 functions by own time", "tottime", (25,)),
-                                      ("the guide's own code by cumulative time", "cumulative", (r"/guide/", 25))):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restriction)
-        text = out.getvalue()
-        text = text[text.find("   ncalls"):] if "   ncalls" in text else text
-        text = text.replace(str(REPO) + "/", "").replace(str(Path(sys.prefix)) + "/", "")
-        print(f"\n-- {title} --")
-        print(text.rstrip())
+    print_profile(profiler, REPO, top=25, own=25)
 
 
 if __name__ == "__main__":
