@@ -20,14 +20,17 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GUIDE_CHEAP_PASSWORD_HASHING", "1")
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from guide.crypto import KeyRing, new_key  # noqa: E402
 from guide.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from guide.exports import csv_line  # noqa: E402
 from guide.models import ContentVersion, DecisionRecord, User, Walk  # noqa: E402
 from guide.recording import RecordFilter  # noqa: E402
 from guide.users import create_user  # noqa: E402
@@ -40,7 +43,8 @@ def rss_mb(field: str = "VmRSS") -> float:
     return 0.0
 
 
-def fill(engine, count: int, user_id: int) -> float:
+def fill(engine, keyring: KeyRing, count: int, user_id: int) -> float:
+    """Records as the app saves them: encrypted details, the reference's blind index, the CSV line."""
     started = time.perf_counter()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     body = {"author": {"name": "Bench Officer", "email": "bench@example.org", "role": "practitioner", "job_title": "Nurse",
@@ -61,13 +65,15 @@ def fill(engine, count: int, user_id: int) -> float:
             walk_id = uuid.uuid4().hex
             walks.append({"id": walk_id, "user_id": user_id, "flowchart_id": "confidentiality", "content_version": "bench",
                           "answers": {"purpose": "no"}, "revision": 1, "created_at": now, "updated_at": now})
-            records.append({"id": uuid.uuid4().hex, "reference": f"DR-{n:012d}", "version": 1, "walk_id": walk_id,
-                            "author_id": user_id, "agency": "Bench", "team": "Team A",
-                            "created_at": now - timedelta(minutes=n), "flowchart_id": "confidentiality",
-                            "content_version": "bench", "subject_ref": f"CHILD-{n % 50000}", "outcome_id": "do_not_share_no_purpose",
-                            "decision": "do_not_share", "consent_position": "refused",
-                            "body": {**body, "details": {**body["details"], "subject_ref": f"CHILD-{n % 50000}"}},
-                            "correction_reason": ""})
+            subject = f"CHILD-{n % 50000}"
+            record = {"id": uuid.uuid4().hex, "reference": f"DR-{n:012d}", "version": 1, "walk_id": walk_id,
+                      "author_id": user_id, "agency": "Bench", "team": "Team A", "supersedes_id": None,
+                      "created_at": now - timedelta(minutes=n), "flowchart_id": "confidentiality",
+                      "content_version": "bench", "subject_ref": subject, "subject_key": keyring.blind_index(subject.casefold()),
+                      "outcome_id": "do_not_share_no_purpose", "decision": "do_not_share", "consent_position": "refused",
+                      "body": {**body, "details": {**body["details"], "subject_ref": subject}}, "correction_reason": ""}
+            record["csv_row"] = csv_line(SimpleNamespace(**record))
+            records.append(record)
         with engine.begin() as connection:
             connection.execute(insert(Walk), walks)
             connection.execute(insert(DecisionRecord), records)
@@ -77,20 +83,33 @@ def fill(engine, count: int, user_id: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="keep the filled database (and its key, beside it) here, and "
+                                                "reuse it on the next run instead of filling again")
     args = parser.parse_args()
-    directory = Path(tempfile.mkdtemp(prefix="guide-export-bench-"))
-    url = f"sqlite:///{directory / 'export.sqlite3'}"
-    migrate(url)
-    engine = make_engine(url)
+    path = args.db or Path(tempfile.mkdtemp(prefix="guide-export-bench-")) / "export.sqlite3"
+    key_file = path.with_suffix(".key")
+    reuse = path.exists() and key_file.exists()
+    url = f"sqlite:///{path}"
+    key = key_file.read_text() if reuse else new_key()
+    keyring = KeyRing([key])
+    engine = make_engine(url, keyring)
     sessions = make_sessionmaker(engine)
-    with sessions() as db:
-        officer = create_user(db, email="bench@example.org", name="Bench Officer", role="records_officer",
-                              agency="Bench", password="bench-password-123")
-        db.commit()
-        officer_id = officer.id
-    took = fill(engine, args.records, officer_id)
-    print(f"filled      {args.records:,} decision records in {took:.1f}s "
-          f"({args.records / took:,.0f}/s); database {os.path.getsize(directory / 'export.sqlite3') / 1e6:,.0f} MB")
+    if reuse:
+        with sessions() as db:
+            officer_id = db.scalar(select(User.id).where(User.role == "records_officer"))
+            count = db.scalar(select(func.count()).select_from(DecisionRecord))
+        print(f"reused      {count:,} decision records in {path}")
+    else:
+        migrate(url, keyring)
+        with sessions() as db:
+            officer = create_user(db, email="bench@example.org", name="Bench Officer", role="records_officer",
+                                  agency="Bench", password="bench-password-123")
+            db.commit()
+            officer_id = officer.id
+        took = fill(engine, keyring, args.records, officer_id)
+        key_file.write_text(key)
+        print(f"filled      {args.records:,} decision records in {took:.1f}s "
+              f"({args.records / took:,.0f}/s); database {os.path.getsize(path) / 1e6:,.0f} MB")
 
     with engine.connect() as connection:
         started = time.perf_counter()

@@ -5,9 +5,11 @@ made up, no real people), timing the load. Then, for N children picked at random
 looked up by name + date of birth and by unique number (UPN), four ways, interleaved in a
 random order per child so no way always finds the pages warm:
 
-  sqlite3 alone      the SQL the service sends, on a raw sqlite3 cursor (the floor);
-  (a) direct query   the same SELECT the service runs (select(IndexChild) ... LIMIT 2), built and
-                     executed with SQLAlchemy Core on one connection;
+  sqlite3 alone      the SQL the service sends, on a raw sqlite3 cursor (the floor: the rows come back
+                     still encrypted);
+  (a) direct query   the same SELECT the service runs (select(IndexChild) ... LIMIT 2, matching the
+                     blind index of the number, or of names + date of birth), built and executed with
+                     SQLAlchemy Core on one connection, the rows decrypted by the column types;
   (b) service        IndexService.lookup: validation, the rate-limit count, the query through the
                      ORM session, and the hash-chained audit entry in its own transaction;
   (c) HTTP request   POST /index through the real app, in-process (Flask test client: sign-in
@@ -15,7 +17,7 @@ random order per child so no way always finds the pages warm:
 
     .venv/bin/python bench/index_lookup.py                     # 1,000,000 children, 2,000 look-ups
     .venv/bin/python bench/index_lookup.py --children 100000   # a quick look
-    .venv/bin/python bench/index_lookup.py --national          # 11,000,000 children: a long load, ~4 GB of disk
+    .venv/bin/python bench/index_lookup.py --national          # 11,000,000 children: a long load (~40 min), ~16 GB of disk
     .venv/bin/python bench/index_lookup.py --profile           # also cProfile the service's look-ups
 
 The database file is kept (default /tmp/guide-index-bench-<children>.sqlite3) and reused by the
@@ -53,10 +55,11 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import event, func, select  # noqa: E402
 
+from guide.crypto import NORMALISERS, keyring_of, load_keyring  # noqa: E402
 from guide.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from guide.index import audit  # noqa: E402
 from guide.index.policy import load_policy  # noqa: E402
-from guide.index.service import IndexService, LookupRequest, Refused, _naive, name_key  # noqa: E402
+from guide.index.service import IndexService, LookupRequest, Refused, _naive  # noqa: E402
 from guide.index.synthetic import generate, sample_lookups  # noqa: E402
 from guide.models import IndexAudit, IndexChild, User, utcnow  # noqa: E402
 from guide.users import create_user  # noqa: E402
@@ -73,15 +76,18 @@ MODE_LABEL = {"name": "by name + date of birth", "upn": "by unique number (UPN)"
 
 # --------------------------------------------------------------------------- the ways of looking up
 
-def direct_statement(mode: str, child: dict):
-    """The SELECT IndexService.lookup builds (service.py), for the same criteria."""
-    query = select(IndexChild)
+def blind_keys(keyring, mode: str, child: dict) -> list[str]:
+    """What the service matches: the blind index of the number, or of names + date of birth, under every key."""
     if mode == "upn":
-        query = query.where(IndexChild.upn == child["upn"])
-    else:
-        query = query.where(IndexChild.family_key == name_key(child["family_name"]),
-                            IndexChild.given_key == name_key(child["given_name"]), IndexChild.dob == child["dob"])
-    return query.limit(2)
+        return keyring.blind_indexes(NORMALISERS["upn"](child["upn"]))
+    return keyring.blind_indexes(NORMALISERS["identity"](child["family_name"], child["given_name"],
+                                                         child["dob"].isoformat()))
+
+
+def direct_statement(keyring, mode: str, child: dict):
+    """The SELECT IndexService.lookup builds (service.py, through guide.crypto.blind_match), for the same criteria."""
+    column = IndexChild.upn_key if mode == "upn" else IndexChild.identity_key
+    return select(IndexChild).where(column.in_(blind_keys(keyring, mode, child))).limit(2)
 
 
 def request_for(mode: str, child: dict) -> LookupRequest:
@@ -96,13 +102,14 @@ class Ways:
 
     def __init__(self, engine, policy, user_ids: list[int], app=None):
         self.engine, self.policy, self.user_ids = engine, policy, user_ids
+        self.keyring = keyring_of(engine.dialect)
         self.turn = 0
         self.sessions = make_sessionmaker(engine)
         self.connection = engine.connect()
         self.raw = sqlite3.connect(engine.url.database, check_same_thread=False)
         self.sql = {
-            "name": "SELECT * FROM index_children WHERE family_key = ? AND given_key = ? AND dob = ? LIMIT 2",
-            "upn": "SELECT * FROM index_children WHERE upn = ? LIMIT 2",
+            "name": "SELECT * FROM index_children WHERE identity_key IN (?) LIMIT 2",
+            "upn": "SELECT * FROM index_children WHERE upn_key IN (?) LIMIT 2",
         }
         self.samples = {(way, mode): [] for way in ("raw", "direct", "service", "http") for mode in MODES}
         self.outcomes = {mode: {"one": 0, "several": 0, "none": 0} for mode in MODES}
@@ -113,8 +120,7 @@ class Ways:
         self.raw.close()
 
     def raw_query(self, mode: str, child: dict) -> int:
-        params = ((child["upn"],) if mode == "upn" else
-                  (name_key(child["family_name"]), name_key(child["given_name"]), child["dob"].isoformat()))
+        params = tuple(blind_keys(self.keyring, mode, child))  # one key in the ring: one parameter
         t0 = time.perf_counter_ns()
         rows = self.raw.execute(self.sql[mode], params).fetchall()
         t1 = time.perf_counter_ns()
@@ -123,7 +129,7 @@ class Ways:
 
     def direct(self, mode: str, child: dict) -> int:
         t0 = time.perf_counter_ns()
-        rows = self.connection.execute(direct_statement(mode, child)).all()
+        rows = self.connection.execute(direct_statement(self.keyring, mode, child)).all()
         t1 = time.perf_counter_ns()
         self.connection.rollback()  # no transaction was begun for a SELECT; this just ends SQLAlchemy's
         assert rows, (mode, child)
@@ -206,18 +212,23 @@ class HttpLookup:
 
 # --------------------------------------------------------------------------- setting up
 
+def bench_keyring():
+    """The app's own keys (GUIDE_ENCRYPTION_KEYS, or instance/encryption_key), so the app in (c) reads the same rows."""
+    return load_keyring(REPO / "instance")
+
+
 def prepare_database(path: Path, children: int, seed: int, batch: int) -> tuple[str, dict]:
     url = f"sqlite:///{path}"
-    migrate(url)
-    engine = make_engine(url)
+    migrate(url, bench_keyring())
+    engine = make_engine(url, bench_keyring())
     with engine.connect() as connection:
         existing = connection.scalar(select(func.count()).select_from(IndexChild))
     info = {"existing": existing, "added": 0, "seconds": 0.0}
     if existing < children:
         wanted = children - existing
         if wanted > 2_000_000:
-            print(f"generating {wanted:,} children: this takes a while (roughly {wanted / 20_000 / 60:.0f}+ minutes) "
-                  f"and about {wanted * 340 / 1e9:.1f} GB of disk", flush=True)
+            print(f"generating {wanted:,} children: this takes a while (roughly {wanted / 5_000 / 60:.0f}+ minutes) "
+                  f"and about {wanted * 1_450 / 1e9:.1f} GB of disk", flush=True)
         started = time.perf_counter()
         step = max(batch, (wanted // 10) // batch * batch)
 
@@ -316,7 +327,7 @@ def time_parts(engine, user_ids: list[int], children: list[dict], repeats: int) 
         counted = session.scalar(select(func.count()).select_from(IndexAudit).where(
             IndexAudit.user_id == user_id, IndexAudit.action == "lookup", IndexAudit.at >= since))
         t1 = time.perf_counter_ns()
-        list(session.scalars(direct_statement("name", child)))
+        list(session.scalars(direct_statement(keyring_of(engine.dialect), "name", child)))
         t2 = time.perf_counter_ns()
         session.close()
         audit.append(engine, user_id=user_id, action="bench", child_id=child["id"], reason=REASON,
@@ -402,7 +413,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--children", type=int, default=1_000_000, help="children in the index (default 1,000,000)")
     parser.add_argument("--national", action="store_true",
-                        help=f"{NATIONAL:,} children, England's under-18s: a long load and ~4 GB of disk")
+                        help=f"{NATIONAL:,} children, England's under-18s: a long load and ~16 GB of disk (encrypted values)")
     parser.add_argument("--lookups", type=int, default=2000, help="children looked up, each every way (default 2000)")
     parser.add_argument("--warmup", type=int, default=100, help="untimed look-ups first (default 100)")
     parser.add_argument("--db", type=Path, default=None,
@@ -431,7 +442,7 @@ def main() -> int:
               "(reused next time).", flush=True)
 
     url, info = prepare_database(path, children, args.seed, args.batch)
-    engine = make_engine(url)
+    engine = make_engine(url, bench_keyring())
     with engine.connect() as connection:
         total = connection.scalar(select(func.count()).select_from(IndexChild))
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import http.client
 import math
 import os
 import platform
@@ -29,17 +28,14 @@ import pstats
 import re
 import secrets
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from http.cookies import SimpleCookie
 from pathlib import Path
 
-from measure import cpu_model, filesystem_of, percentile, print_profile, stats_ms, version  # noqa: E402  (bench/)
-from urllib.parse import urlencode, urlsplit
+from measure import (OverHttp, cpu_model, filesystem_of, percentile, print_profile, start_gunicorn,  # noqa: E402  (bench/)
+                     stats_ms, stop, version)
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -89,58 +85,6 @@ class InProcess:
     def get(self, path: str) -> tuple[int, str]:
         response = self.http.get(path)
         return response.status_code, response.get_data(as_text=True)
-
-
-class OverHttp:
-    """http.client on one keep-alive connection to 127.0.0.1, keeping cookies itself."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
-        self.connections = 0
-
-    def _request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        for attempt in (1, 2):
-            if self.conn.sock is None:
-                self.connections += 1
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # The server closed an idle keep-alive connection: open a new one, once.
-                self.conn.close()
-                if attempt == 2:
-                    raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            jar = SimpleCookie()
-            jar.load(header)
-            for name, morsel in jar.items():
-                if morsel["max-age"] == "0" or morsel["expires"].startswith("Thu, 01 Jan 1970"):
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        return response, data
-
-    def post(self, path: str, form: dict) -> tuple[int, str | None]:
-        response, _ = self._request("POST", path, urlencode(form).encode(),
-                                    {"Content-Type": "application/x-www-form-urlencoded"})
-        location = response.headers.get("Location")
-        if location and location.startswith("http"):
-            location = urlsplit(location)._replace(scheme="", netloc="").geturl()
-        return response.status, location
-
-    def get(self, path: str) -> tuple[int, str]:
-        response, data = self._request("GET", path)
-        return response.status, data.decode()
-
-    def close(self):
-        self.conn.close()
 
 
 # --------------------------------------------------------------------------- walkers
@@ -258,42 +202,6 @@ def make_database(directory: Path, name: str) -> str:
         session.close()
     app.extensions["db_engine"].dispose()
     return url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(factory: str, env: dict) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
-    command = [gunicorn] if gunicorn else [sys.executable, "-m", "gunicorn"]
-    command += ["-w", "1", "-k", "gthread", "--threads", "1", "--keep-alive", "5",
-                "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), "--log-level", "warning", factory]
-    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn {factory} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"gunicorn {factory} did not start on port {port}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # --------------------------------------------------------------------------- engine alone

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, MemcachedBytecodeCache, PackageLoader, PrefixLoader
 
 from .config import load_config
+from .crypto import load_keyring
 from .db import make_engine, make_sessionmaker, migrate
 from .guidance import Guidance
 
@@ -38,13 +39,15 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["chat_index"] = build_index(guidance, guidance.text)
     if guidance.text is not None:
         app.extensions["guidance_text"] = guidance.text
-    engine = make_engine(app.config["DATABASE_URL"])
+    # Keys for the encrypted columns: from the environment, or made once in the instance folder.
+    keyring = app.extensions["keyring"] = load_keyring(Path(app.instance_path), app.config.get("ENCRYPTION_KEYS"))
+    engine = make_engine(app.config["DATABASE_URL"], keyring)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_sessionmaker(engine)
     from .audit import seal_before_commit
     seal_before_commit(app.extensions["db_sessions"])
     if app.config.get("AUTO_MIGRATE"):
-        migrate(app.config["DATABASE_URL"])
+        migrate(app.config["DATABASE_URL"], keyring)
 
     app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True,
                          "bytecode_cache": _compiled_templates}
@@ -66,6 +69,8 @@ def create_app(config: dict | None = None) -> Flask:
                       glossary.bp, index_views.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
+    from .export_jobs import init_export_jobs
+    init_export_jobs(app)  # large exports made in the background, kept in the database
 
     from .cli import register_cli
     register_cli(app)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from .audit import audit
 from .flows import Question, WalkPosition
-from .models import DecisionRecord
+from .models import DecisionRecord, utc_iso
 from .openapi import openapi_document
 from .recording import RecordInvalid, can_view, save_record, visible_records
 from .users import user_for_token
@@ -16,6 +16,9 @@ from .walking import StepRefused, answer, position, start_walk, walk_for
 from .web import db, guidance
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# The largest OFFSET the databases take (a signed 64-bit integer, SQLite's and PostgreSQL's bigint).
+MAX_OFFSET = 2**63 - 1
 
 
 def _problem(status: int, detail: str, **extra):
@@ -69,7 +72,7 @@ def record_json(record: DecisionRecord) -> dict:
     body = record.body
     return {
         "id": record.id, "reference": record.reference, "version": record.version,
-        "supersedes": record.supersedes_id, "created_at": record.created_at.isoformat(),
+        "supersedes": record.supersedes_id, "created_at": utc_iso(record.created_at),
         "flowchart": record.flowchart_id, "content_version": record.content_version,
         "walk": record.walk_id, "agency": record.agency, "team": record.team,
         "subject_ref": record.subject_ref, "decision": record.decision, "outcome": body["outcome"],
@@ -131,7 +134,10 @@ def post_answer(walk_id: str):
     except StepRefused as refused:
         db().rollback()
         current = position(guidance(), walk).current
-        return _problem(refused.status, refused.message, current_question=current.id if current else None)
+        # The walk was found: a question id that is not in its flowchart is a bad body, not a missing resource
+        # (the web pages answer 404 for it because there the question is part of the address).
+        status = 400 if refused.status == 404 else refused.status
+        return _problem(status, refused.message, current_question=current.id if current else None)
     db().commit()
     return jsonify(walk_json(walk, where))
 
@@ -168,9 +174,12 @@ def get_record(record_id: str):
 @token_required
 def list_records():
     try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
+        limit = int(request.args.get("limit", 50))
+        offset = int(request.args.get("offset", 0))
     except ValueError:
-        return _problem(400, "limit and offset must be whole numbers")
+        limit = offset = -1
+    if not 1 <= limit <= 500 or not 0 <= offset <= MAX_OFFSET:
+        # As documented: out of range is refused, not quietly clamped to another page than was asked for.
+        return _problem(400, f"limit must be a whole number from 1 to 500, and offset one from 0 to {MAX_OFFSET}")
     rows, total = visible_records(db(), g.api_user, limit=limit, offset=offset)
     return jsonify({"total": total, "limit": limit, "offset": offset, "records": [record_json(r) for r in rows]})

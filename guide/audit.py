@@ -14,11 +14,12 @@ import hashlib
 import json
 import time
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Text, event, select, type_coerce, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from .crypto import UndecryptableValue
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -31,9 +32,10 @@ def audit(db: Session, user_id: int | None, action: str, object_type: str, objec
     db.info["audited"] = True
 
 
-def _hash(prev: str, row) -> str:
+def _hash(prev: str, row, detail) -> str:
+    # The detail is hashed as plaintext, so rotating the encryption key leaves the chain intact.
     at = row.at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    body = json.dumps([prev, row.id, at, row.user_id, row.action, row.object_type, row.object_id, row.detail],
+    body = json.dumps([prev, row.id, at, row.user_id, row.action, row.object_type, row.object_id, detail],
                       sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -42,16 +44,23 @@ SEAL_LOCK = 724301  # PostgreSQL advisory lock id: one sealer at a time
 
 
 def _seal_on(connection) -> int:
-    """Chain every event not yet sealed, in id order, inside the connection's transaction."""
+    """Chain every event not yet sealed (in id order) after the chain's end, inside the connection's transaction."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEAL_LOCK})")
-    last = connection.execute(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
-                              .order_by(AuditEvent.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
-    rows = connection.execute(select(AuditEvent).where(AuditEvent.hash.is_(None)).order_by(AuditEvent.id)).all()
+    # The chain's end is the highest seq, not the highest id: ids are drawn when events are
+    # written, and on PostgreSQL a transaction holding a smaller id can commit after a larger one.
+    last = connection.execute(select(AuditEvent.hash, AuditEvent.seq).where(AuditEvent.seq.is_not(None))
+                              .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    prev, seq = (last.hash, last.seq) if last else (GENESIS, 0)
+    # Sealing sets prev_hash and hash together; prev_hash's unique index finds the unsealed
+    # events (hash has no index: `hash IS NULL` scanned the whole table on every commit).
+    rows = connection.execute(select(AuditEvent).where(AuditEvent.prev_hash.is_(None))
+                              .order_by(AuditEvent.id)).all()
     for row in rows:
-        digest = _hash(prev, row)
-        connection.execute(update(AuditEvent).where(AuditEvent.id == row.id).values(prev_hash=prev, hash=digest))
+        digest = _hash(prev, row, row.detail)
+        seq += 1
+        connection.execute(update(AuditEvent).where(AuditEvent.id == row.id)
+                           .values(prev_hash=prev, hash=digest, seq=seq))
         prev = digest
     return len(rows)
 
@@ -70,12 +79,20 @@ def seal(engine: Engine) -> int:
 def verify(engine: Engine) -> tuple[int, int | None, str]:
     """Check every sealed event's hash and link. Returns (events checked, first broken id or None, why)."""
     prev, count = GENESIS, 0
+    detail = AuditEvent.__table__.c.detail
+    # The detail is read still encrypted and opened here, so a value that no longer decrypts
+    # (altered in the database) is reported as a broken entry rather than stopping the check.
+    columns = [c for c in AuditEvent.__table__.c if c is not detail] + [type_coerce(detail, Text).label("sealed")]
     with engine.connect() as connection:
-        for row in connection.execute(select(AuditEvent).where(AuditEvent.hash.is_not(None)).order_by(AuditEvent.id)):
+        for row in connection.execute(select(*columns).where(AuditEvent.seq.is_not(None)).order_by(AuditEvent.seq)):
             count += 1
             if row.prev_hash != prev:
                 return count, row.id, "it does not follow the event before it (an event was removed or reordered)"
-            if _hash(prev, row) != row.hash:
+            try:
+                opened = detail.type.process_result_value(row.sealed, connection.dialect)
+            except UndecryptableValue:
+                return count, row.id, "its detail does not decrypt (it was altered)"
+            if _hash(prev, row, opened) != row.hash:
                 return count, row.id, "its content does not match its hash (it was altered)"
             prev = row.hash
     return count, None, ""

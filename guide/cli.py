@@ -14,7 +14,8 @@ from flask.cli import AppGroup
 from .db import migrate
 from .flows import ContentError, enumerate_paths
 from .audit import audit
-from .users import UserError, create_user, issue_token
+from .crypto import new_key
+from .users import UserError, create_user, find_by_email, issue_token
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS = [
@@ -76,7 +77,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
         """Create the database, or bring it up to date."""
-        migrate(current_app.config["DATABASE_URL"])
+        migrate(current_app.config["DATABASE_URL"], current_app.extensions["keyring"])
         click.echo(f"Database ready: {_safe_url(current_app.config['DATABASE_URL'])}")
 
     users = AppGroup("users", help="Manage users.")
@@ -106,11 +107,9 @@ def register_cli(app: Flask) -> None:
     @click.argument("email")
     def users_token(email):
         """Print a new API token for a user (shown once; only its hash is kept)."""
-        from sqlalchemy import select
-        from .models import User
         session = current_app.extensions["db_sessions"]()
         try:
-            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            user = find_by_email(session, email)
             if user is None:
                 raise click.ClickException(f"no user with email {email}")
             token = issue_token(session, user)
@@ -126,11 +125,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--service", "service_category", default="", help="The user's service category (for visibility C).")
     def users_designate(email, designation, service_category):
         """Give (or take away) a user's access to the children's index (IDX §2.27)."""
-        from sqlalchemy import select
-        from .models import User
         session = current_app.extensions["db_sessions"]()
         try:
-            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            user = find_by_email(session, email)
             if user is None:
                 raise click.ClickException(f"no user with email {email}")
             policy = current_app.extensions["guidance"].index_policy
@@ -169,6 +166,8 @@ def register_cli(app: Flask) -> None:
         finally:
             session.close()
 
+    from .export_jobs import run_exports_command
+    records.add_command(run_exports_command)  # flask --app guide records run-exports
     app.cli.add_command(records)
 
     audit_group = AppGroup("audit", help="The audit trail of decision records and users.")
@@ -186,6 +185,45 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Audit trail intact: {checked} events verified.")
 
     app.cli.add_command(audit_group)
+
+    keys = AppGroup("keys", help="Encryption keys for the personal details held at rest.")
+
+    @keys.command("new")
+    def keys_new():
+        """Print a new key, to put first in GUIDE_ENCRYPTION_KEYS (then run `keys rotate`)."""
+        click.echo(new_key())
+
+    @keys.command("status")
+    def keys_status():
+        """How many encrypted values each key holds, column by column."""
+        from .db import Base
+        from .keys import status
+        keyring = current_app.extensions["keyring"]
+        for column, tally in status(current_app.extensions["db_engine"], Base.metadata).items():
+            held = ", ".join(f"{key_id}{' (newest)' if key_id == keyring.primary_id else ''}: {count}"
+                             for key_id, count in sorted(tally.items())) or "empty"
+            click.echo(f"{column}: {held}")
+        click.echo(f"Keys in GUIDE_ENCRYPTION_KEYS: {', '.join(keyring.ids)} (the first encrypts).")
+
+    @keys.command("rotate")
+    def keys_rotate():
+        """Re-encrypt every value still under an older key with the newest one; safe to stop and rerun."""
+        from .db import Base
+        from .keys import rotate
+        keyring = current_app.extensions["keyring"]
+        engine = current_app.extensions["db_engine"]
+        changed = rotate(engine, Base.metadata, keyring,
+                         progress=lambda table, done: click.echo(f"  {table}: {done} rows so far"))
+        session = current_app.extensions["db_sessions"]()
+        try:
+            audit(session, None, "keys.rotate", "keyring", keyring.primary_id, rows=changed)
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"Rotated {changed} rows to key {keyring.primary_id}. "
+                   "Check `keys status`, then remove the older keys from GUIDE_ENCRYPTION_KEYS.")
+
+    app.cli.add_command(keys)
 
     index = AppGroup("index", help="The children's index.")
 
@@ -213,13 +251,11 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("demo")
     def demo():
         """First-run setup: create the database and the demo users if missing, and say how to sign in."""
-        from sqlalchemy import select
-        from .models import User
-        migrate(current_app.config["DATABASE_URL"])
+        migrate(current_app.config["DATABASE_URL"], current_app.extensions["keyring"])
         session = current_app.extensions["db_sessions"]()
         try:
             for email, name, role, job_title, agency, team in DEMO_USERS:
-                if session.scalar(select(User).where(User.email == email)) is None:
+                if find_by_email(session, email) is None:
                     user = create_user(session, email=email, name=name, role=role, agency=agency, team=team,
                                        job_title=job_title, password=DEMO_PASSWORD)
                     user.index_designation, user.service_category = DEMO_INDEX.get(email, ("", ""))
@@ -258,12 +294,12 @@ def _demo_records(session) -> int:
     the demo follows whatever the content says.
     """
     from sqlalchemy import select
-    from .models import DecisionRecord, User
+    from .models import DecisionRecord
     from .recording import save_record
     from .walking import answer, start_walk
 
     guidance = current_app.extensions["guidance"]
-    user = session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
+    user = find_by_email(session, DEMO_USERS[0][0])
     if session.scalar(select(DecisionRecord.id).where(DecisionRecord.author_id == user.id).limit(1)):
         return 0
     chart = guidance.listed_flowcharts()[0]

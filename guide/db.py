@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from .crypto import KeyRing, attach_keyring, fill_blind_indexes_on_flush
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -17,7 +19,15 @@ class Base(DeclarativeBase):
     pass
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
+    """An engine for the URL; with a key ring, its encrypted columns can be read and written."""
+    engine = _engine_for(url)
+    if keyring is not None:
+        attach_keyring(engine, keyring)
+    return engine
+
+
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -36,16 +46,20 @@ def make_engine(url: str) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    fill_blind_indexes_on_flush(sessions)
+    return sessions
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, keyring: KeyRing | None = None) -> Config:
     config = Config()
+    # Migrations that encrypt existing rows need the keys; an empty database does not.
+    config.attributes["keyring"] = keyring
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, keyring: KeyRing | None = None) -> None:
     """Create the database or bring it up to the latest migration."""
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url, keyring), "head")

@@ -6,6 +6,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .crypto import UndecryptableValue
+
 MESSAGES = {
     400: ("There is a problem with your request", "Check what you entered and try again."),
     403: ("You do not have permission to see this page", "If you think you should, ask your agency's administrator."),
@@ -18,17 +20,23 @@ MESSAGES = {
 }
 
 
-def _page(status: int, detail: str | None = None):
+def _page(status: int, detail: str | None = None, headers: dict | None = None):
     title, body = MESSAGES.get(status, MESSAGES[500])
     if request.path.startswith("/api/"):
-        return {"error": {"status": status, "title": title, "detail": detail or body}}, status
-    return render_template("error.html", title=title, body=detail or body, status=status), status
+        return {"error": {"status": status, "title": title, "detail": detail or body}}, status, headers or {}
+    return render_template("error.html", title=title, body=detail or body, status=status), status, headers or {}
+
+
+def _allow(exc) -> dict:
+    """A 405 says which methods the address does take (RFC 9110 §15.5.6), as werkzeug's own page does."""
+    methods = getattr(exc, "valid_methods", None)
+    return {"Allow": ", ".join(methods)} if methods else {}
 
 
 def init_errors(app: Flask) -> None:
     for status in MESSAGES:
         if status != 500:
-            app.register_error_handler(status, lambda exc, status=status: _page(status))
+            app.register_error_handler(status, lambda exc, status=status: _page(status, headers=_allow(exc)))
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
@@ -37,6 +45,13 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(_exc):
         return _page(409, "These answers were changed in another window at the same moment. Reload the page; nothing from this attempt was saved.")
+
+    @app.errorhandler(UndecryptableValue)
+    def _undecryptable(exc):
+        # An encrypted value that does not open was altered in the database, or its key is missing.
+        app.logger.error("encrypted value could not be read: %s", exc)
+        return _page(500, "This information cannot be read: it was changed outside the service, or its encryption "
+                          "key is missing. Tell your agency's administrator; nothing has been changed.")
 
     @app.errorhandler(500)
     def _server_error(_exc):

@@ -12,16 +12,17 @@ import json
 from collections.abc import Iterator
 
 from flask import render_template
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import DecisionRecord, User
+from .models import DecisionRecord, User, utc_iso
 from .recording import BASES, CONSENT_POSITIONS, SHARE_METHODS, RecordFilter, visible_query
 
 BATCH = 1000
 
 CSV_COLUMNS = [
     ("reference", lambda r, d: r.reference), ("version", lambda r, d: r.version),
-    ("recorded_at", lambda r, d: r.created_at.isoformat()), ("agency", lambda r, d: r.agency),
+    ("recorded_at", lambda r, d: utc_iso(r.created_at)), ("agency", lambda r, d: r.agency),
     ("team", lambda r, d: r.team), ("decided_by", lambda r, d: r.body["author"]["name"]),
     ("role", lambda r, d: r.body["author"].get("job_title") or r.body["author"]["role"]),
     ("flowchart", lambda r, d: r.flowchart_id), ("content_version", lambda r, d: r.content_version),
@@ -40,25 +41,39 @@ CSV_COLUMNS = [
 ]
 
 
-def _records(db: Session, user: User, wanted: RecordFilter) -> Iterator:
+def _records(db: Session, user: User, wanted: RecordFilter, *columns) -> Iterator:
     """The rows, as plain rows rather than ORM objects: the session keeps nothing it has streamed."""
-    query = (visible_query(user, wanted).with_only_columns(*DecisionRecord.__table__.c)
+    query = (visible_query(db, user, wanted).with_only_columns(*(columns or DecisionRecord.__table__.c))
              .order_by(DecisionRecord.created_at, DecisionRecord.id))
     yield from db.execute(query.execution_options(yield_per=BATCH))
 
 
-def csv_rows(db: Session, user: User, wanted: RecordFilter) -> Iterator[str]:
+def csv_line(record) -> str:
+    """One record's line of the CSV export (a DecisionRecord, or a row with the same columns)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([name for name, _ in CSV_COLUMNS])
-    for count, record in enumerate(_records(db, user, wanted), start=1):
-        details = record.body.get("details", {})
-        writer.writerow([_safe_cell(value(record, details)) for _, value in CSV_COLUMNS])
-        if count % 200 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    details = record.body.get("details", {})
+    csv.writer(buffer).writerow([_safe_cell(value(record, details)) for _, value in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def csv_header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([name for name, _ in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def csv_rows(db: Session, user: User, wanted: RecordFilter) -> Iterator[str]:
+    """The header, then each record's line as made when it was saved: only that column is read
+    and decrypted (a record saved before lines were kept is read whole and its line made now)."""
+    chunk = [csv_header()]
+    for line, record_id in _records(db, user, wanted, DecisionRecord.csv_row, DecisionRecord.id):
+        if line is None:
+            line = csv_line(db.execute(select(*DecisionRecord.__table__.c).where(DecisionRecord.id == record_id)).one())
+        chunk.append(line)
+        if len(chunk) >= 500:
+            yield "".join(chunk)
+            chunk.clear()
+    yield "".join(chunk)
 
 
 def _safe_cell(value) -> str:

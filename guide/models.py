@@ -1,13 +1,19 @@
-"""Tables. Decision records and audit events are only ever inserted, never updated."""
+"""Tables. Decision records and audit events are only ever inserted, never updated.
+
+Personal details and free text are `Encrypted` (see guide/crypto.py); what must be searched or
+filtered (dates, decision, agency, team, flowchart) stays in clear. A `*_key` column is the
+blind index of an encrypted value, kept up to date on every flush, for exact look-ups.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .crypto import EncryptedDate, EncryptedJSON, EncryptedText, blind_index_column
 from .db import Base
 
 ROLES = ("practitioner", "trainer", "records_officer", "index_manager", "admin")
@@ -15,6 +21,11 @@ ROLES = ("practitioner", "trainer", "records_officer", "index_manager", "admin")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def utc_iso(moment: datetime) -> str:
+    """RFC 3339: SQLite hands back a stored UTC time without its offset, PostgreSQL with it."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def new_id() -> str:
@@ -25,10 +36,11 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(EncryptedText("users.email"))
+    email_key: Mapped[str] = blind_index_column("email", normalise="email", unique=True)
+    name: Mapped[str] = mapped_column(EncryptedText("users.name"))
     role: Mapped[str] = mapped_column(String(32))
-    job_title: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(EncryptedText("users.job_title"), default="")
     agency: Mapped[str] = mapped_column(String(200))
     team: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -73,7 +85,7 @@ class Walk(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     flowchart_id: Mapped[str] = mapped_column(String(64))
     content_version: Mapped[str] = mapped_column(String(64))
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict] = mapped_column(EncryptedJSON("walks.answers"), default=dict)
     # A walk of the confidentiality flowchart taken for a case example, to compare with it.
     case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Bumped on every change, so two tabs (or a replayed request) cannot overwrite each other.
@@ -88,7 +100,9 @@ class DecisionRecord(Base):
     """One version of a decision record. A correction is a new row that supersedes the last."""
 
     __tablename__ = "decision_records"
-    __table_args__ = (UniqueConstraint("reference", "version"),)
+    # An agency's records in time order, without sorting: what the records page and exports read.
+    __table_args__ = (UniqueConstraint("reference", "version"),
+                      Index("ix_decision_records_agency_created", "agency", "created_at", "id"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     reference: Mapped[str] = mapped_column(String(32), index=True)
@@ -101,14 +115,18 @@ class DecisionRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     flowchart_id: Mapped[str] = mapped_column(String(64))
     content_version: Mapped[str] = mapped_column(ForeignKey("content_versions.version"))
-    subject_ref: Mapped[str] = mapped_column(String(100), index=True)
+    subject_ref: Mapped[str] = mapped_column(EncryptedText("decision_records.subject_ref"))
+    subject_key: Mapped[str] = blind_index_column("subject_ref", normalise="reference")
     outcome_id: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(64), index=True)
     consent_position: Mapped[str] = mapped_column(String(32))
     # Everything else the record says, frozen as it was saved: who decided, each question
     # with the answer given and its reason, what was shared with whom and how.
-    body: Mapped[dict] = mapped_column(JSON)
-    correction_reason: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[dict] = mapped_column(EncryptedJSON("decision_records.body"))
+    correction_reason: Mapped[str] = mapped_column(EncryptedText("decision_records.correction_reason"), default="")
+    # The record's line in the CSV export, made when it is saved (a record never changes), so
+    # an export of a million records only decrypts and writes. Empty for records saved before.
+    csv_row: Mapped[str | None] = mapped_column(EncryptedText("decision_records.csv_row"), nullable=True)
 
     author: Mapped[User] = relationship()
 
@@ -122,12 +140,16 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict] = mapped_column(EncryptedJSON("audit_events.detail"), default=dict)
     # Filled when the event is sealed into the hash chain, straight after its transaction commits.
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The event's place in the chain. Not the id: ids are drawn when events are written, and on
+    # PostgreSQL a transaction that drew a smaller id can commit (and be sealed) later.
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_events_prev_hash"),)
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_events_prev_hash"),
+                      UniqueConstraint("seq", name="uq_audit_events_seq"))
 
 
 class TrainingRecord(Base):
@@ -174,7 +196,7 @@ class Participant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("training_sessions.id"), index=True)
-    display_name: Mapped[str] = mapped_column(String(60))
+    display_name: Mapped[str] = mapped_column(EncryptedText("participants.display_name"))
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -214,8 +236,8 @@ class ChatMessage(Base):
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id"), index=True)
     author: Mapped[str] = mapped_column(String(8))  # "you" or "guide"
     kind: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    text: Mapped[str] = mapped_column(EncryptedText("chat_messages.text"), default="")
+    data: Mapped[dict] = mapped_column(EncryptedJSON("chat_messages.data"), default=dict)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -223,24 +245,35 @@ class ChatMessage(Base):
 # Deliberately no field for case notes, assessments or the reason for a concern.
 
 class IndexChild(Base):
+    """A child's identity and universal services (IDX §2.15).
+
+    Every identifying detail is encrypted, so a copy of the database shows no child. Look-ups
+    are exact and go through two blind indexes (guide/crypto.py, NORMALISERS "upn" and
+    "identity"): the unique number, or both names and the date of birth; the postcode that tells
+    several matches apart is compared after reading those few rows (IndexService.lookup).
+    The date of birth is encrypted too, not kept as a clear year: nothing filters or sorts on it
+    in SQL (its look-up goes through identity_key; ages are worked out after reading a record),
+    and a clear birth year beside a clear postcode area would narrow a child down.
+    """
+
     __tablename__ = "index_children"
-    __table_args__ = (Index("ix_index_children_name_dob", "family_key", "dob", "given_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    upn: Mapped[str] = mapped_column(String(16), unique=True)  # the unique identifying number
-    family_name: Mapped[str] = mapped_column(String(100))
-    given_name: Mapped[str] = mapped_column(String(100))
-    family_key: Mapped[str] = mapped_column(String(100))  # normalised for exact look-ups
-    given_key: Mapped[str] = mapped_column(String(100))
-    dob: Mapped[date] = mapped_column(Date)
-    gender: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(String(300))
-    postcode: Mapped[str] = mapped_column(String(10))
-    carer_name: Mapped[str] = mapped_column(String(200))
-    carer_contact: Mapped[str] = mapped_column(String(200))
-    school: Mapped[str] = mapped_column(String(200), default="")
-    gp_practice: Mapped[str] = mapped_column(String(200), default="")
-    health_visitor: Mapped[str] = mapped_column(String(200), default="")
+    upn: Mapped[str] = mapped_column(EncryptedText("index_children.upn"))  # the unique identifying number
+    upn_key: Mapped[str] = blind_index_column("upn", normalise="upn", unique=True)
+    family_name: Mapped[str] = mapped_column(EncryptedText("index_children.family_name"))
+    given_name: Mapped[str] = mapped_column(EncryptedText("index_children.given_name"))
+    dob: Mapped[date] = mapped_column(EncryptedDate("index_children.dob"))
+    # Both names (letters only, any case) and the date of birth, for the look-up by name.
+    identity_key: Mapped[str] = blind_index_column("family_name", "given_name", "dob", normalise="identity")
+    gender: Mapped[str] = mapped_column(EncryptedText("index_children.gender"))
+    address: Mapped[str] = mapped_column(EncryptedText("index_children.address"))
+    postcode: Mapped[str] = mapped_column(EncryptedText("index_children.postcode"))
+    carer_name: Mapped[str] = mapped_column(EncryptedText("index_children.carer_name"))
+    carer_contact: Mapped[str] = mapped_column(EncryptedText("index_children.carer_contact"))
+    school: Mapped[str] = mapped_column(EncryptedText("index_children.school"), default="")
+    gp_practice: Mapped[str] = mapped_column(EncryptedText("index_children.gp_practice"), default="")
+    health_visitor: Mapped[str] = mapped_column(EncryptedText("index_children.health_visitor"), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -248,19 +281,21 @@ class IndexInvolvement(Base):
     """A practitioner in a targeted or specialist service, recorded against a child (IDX §3.5)."""
 
     __tablename__ = "index_involvements"
+    # Who the practitioner is, how to reach them and why they recorded without consent are
+    # encrypted; what the access rules filter on (category, consent, lead professional, dates) is not.
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("index_children.id"), index=True)
     practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    practitioner_name: Mapped[str] = mapped_column(String(200))
-    job_title: Mapped[str] = mapped_column(String(200))
-    organisation: Mapped[str] = mapped_column(String(200))
-    contact: Mapped[str] = mapped_column(String(200))
+    practitioner_name: Mapped[str] = mapped_column(EncryptedText("index_involvements.practitioner_name"))
+    job_title: Mapped[str] = mapped_column(EncryptedText("index_involvements.job_title"))
+    organisation: Mapped[str] = mapped_column(EncryptedText("index_involvements.organisation"))
+    contact: Mapped[str] = mapped_column(EncryptedText("index_involvements.contact"))
     category: Mapped[str] = mapped_column(String(64))
     lead_professional: Mapped[bool] = mapped_column(Boolean, default=False)
     # given, exceptional (recorded without consent, with the practitioner's justification), or not_required
     consent: Mapped[str] = mapped_column(String(16))
-    justification: Mapped[str] = mapped_column(Text, default="")
+    justification: Mapped[str] = mapped_column(EncryptedText("index_involvements.justification"), default="")
     named_categories: Mapped[list] = mapped_column(JSON, default=list)  # visibility C: who the young person named
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -290,7 +325,7 @@ class IndexChange(Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("index_children.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    change: Mapped[dict] = mapped_column(JSON)
+    change: Mapped[dict] = mapped_column(EncryptedJSON("index_changes.change"))
 
 
 class IndexAudit(Base):
@@ -306,8 +341,49 @@ class IndexAudit(Base):
     action: Mapped[str] = mapped_column(String(32))
     child_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     reason: Mapped[str] = mapped_column(String(64), default="")
-    reason_text: Mapped[str] = mapped_column(Text, default="")
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The user's own words and the look-up's criteria (names, date of birth, number) are encrypted;
+    # the hash covers their plaintext, so rotating the key leaves the chain intact (index/audit.py).
+    reason_text: Mapped[str] = mapped_column(EncryptedText("index_audit.reason_text"), default="")
+    detail: Mapped[dict] = mapped_column(EncryptedJSON("index_audit.detail"), default=dict)
     # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExportJob(Base):
+    """A large export of decision records made in the background (guide/export_jobs.py).
+
+    Its state is here, not in any process, so any worker can show its progress or serve it, and
+    a job whose runner died (stale heartbeat) is claimed again, with a compare-and-set on
+    state and heartbeat, and redone from the start.
+    """
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (Index("ix_export_jobs_state_heartbeat", "state", "heartbeat_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    format: Mapped[str] = mapped_column(String(8))  # csv or json
+    # The records filter (RecordFilter.as_dict()): it may hold a child's reference.
+    filters: Mapped[dict] = mapped_column(EncryptedJSON("export_jobs.filters"), default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued running ready failed expired
+    rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    runner: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the claim of the runner at work
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ExportChunk(Base):
+    """One piece of an export job's file, in order; the file holds children's details, so encrypted."""
+
+    __tablename__ = "export_chunks"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[str] = mapped_column(EncryptedText("export_chunks.data"))

@@ -11,11 +11,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .audit import audit
+from .crypto import blind_match
 from .guidance import Guidance
-from .models import DecisionRecord, User, Walk
+from .models import DecisionRecord, User, Walk, utcnow
 from .walking import StepRefused, position, remember_content_version
 
 SHORT = 200
@@ -212,11 +213,16 @@ def correct_record(db: Session, guidance: Guidance, previous: DecisionRecord, us
 
 
 def _insert(db: Session, record: DecisionRecord, user: User, action: str) -> DecisionRecord:
+    from .exports import csv_line  # the export imports this module's labels
+    record.created_at = utcnow()
+    record.csv_row = csv_line(record)
+    # No savepoint here: with SQLite's driver a savepoint opened before any write is the whole
+    # transaction, and releasing it would commit the record without its audit event.
     try:
-        with db.begin_nested():
-            db.add(record)
-            db.flush()
+        db.add(record)
+        db.flush()
     except IntegrityError:
+        db.rollback()
         raise StepRefused("This record has just been saved or corrected elsewhere; nothing was changed.") from None
     audit(db, user.id, action, "decision_record", record.id, reference=record.reference, version=record.version)
     return record
@@ -283,14 +289,28 @@ class RecordFilter:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items() if v}
 
 
-def visible_query(user: User, wanted: RecordFilter | None = None):
+def _authors_matching(db: Session, user: User, text: str) -> list[int]:
+    """Ids of the practitioners whose name or email contains the text, among those whose records
+    the user may see. Names are encrypted, so they are matched here rather than in SQL."""
+    query = select(User)
+    if user.role == "records_officer":
+        query = query.where(User.id.in_(select(DecisionRecord.author_id).where(DecisionRecord.agency == user.agency)))
+    elif user.role != "admin":
+        query = query.where(User.id == user.id)
+    wanted = text.casefold()
+    return [author.id for author in db.scalars(query)
+            if wanted in author.name.casefold() or wanted in author.email.casefold()]
+
+
+def visible_query(db: Session, user: User, wanted: RecordFilter | None = None):
     """The records the user may see (the latest version of each, unless all versions are asked for), filtered."""
     wanted = wanted or RecordFilter()
     query = select(DecisionRecord)
     if not wanted.all_versions:
-        latest = select(DecisionRecord.reference, func.max(DecisionRecord.version).label("v")).group_by(
-            DecisionRecord.reference).subquery()
-        query = query.join(latest, (DecisionRecord.reference == latest.c.reference) & (DecisionRecord.version == latest.c.v))
+        # The latest version is the one nothing supersedes: one probe of a unique index per row,
+        # where grouping by reference would read and sort the whole table first.
+        newer = aliased(DecisionRecord)
+        query = query.where(~select(newer.id).where(newer.supersedes_id == DecisionRecord.id).exists())
     if user.role == "records_officer":
         query = query.where(DecisionRecord.agency == user.agency)
     elif user.role != "admin":
@@ -300,21 +320,20 @@ def visible_query(user: User, wanted: RecordFilter | None = None):
     if wanted.date_to:
         query = query.where(DecisionRecord.created_at < datetime.combine(wanted.date_to + timedelta(days=1), time.min))
     for column, value in ((DecisionRecord.team, wanted.team), (DecisionRecord.flowchart_id, wanted.flowchart),
-                          (DecisionRecord.decision, wanted.decision), (DecisionRecord.consent_position, wanted.consent),
-                          (DecisionRecord.subject_ref, wanted.subject_ref)):
+                          (DecisionRecord.decision, wanted.decision), (DecisionRecord.consent_position, wanted.consent)):
         if value:
             query = query.where(column == value)
+    if wanted.subject_ref:
+        query = query.where(blind_match(db, DecisionRecord.subject_key, wanted.subject_ref))
     if wanted.author:
-        pattern = f"%{wanted.author.lower()}%"
-        query = query.join(User, User.id == DecisionRecord.author_id).where(
-            func.lower(User.name).like(pattern) | func.lower(User.email).like(pattern))
+        query = query.where(DecisionRecord.author_id.in_(_authors_matching(db, user, wanted.author)))
     return query
 
 
 def visible_records(db: Session, user: User, limit: int = 50, offset: int = 0,
                     wanted: RecordFilter | None = None) -> tuple[list[DecisionRecord], int]:
     """The latest version of each record the user may see, newest first, one page of them."""
-    query = visible_query(user, wanted)
+    query = visible_query(db, user, wanted)
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(db.scalars(query.order_by(DecisionRecord.created_at.desc(), DecisionRecord.id).limit(limit).offset(offset)))
     return rows, total

@@ -160,7 +160,9 @@ def index():
     wanted = _filters()
     rows, total = visible_records(db(), current_user(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, wanted=wanted)
     if wanted.subject_ref:
-        audit(db(), current_user().id, "record.subject_access", "subject", wanted.subject_ref, count=total)
+        # The child's reference goes in the (encrypted) detail, not the object id, which is in clear.
+        audit(db(), current_user().id, "record.subject_access", "subject", "-", subject_ref=wanted.subject_ref,
+              count=total)
         db().commit()
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("records.html", records=rows, total=total, page=page, wanted=wanted, query=query,

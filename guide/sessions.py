@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from .models import TrainingSession
-from .training import (LOBBY, REVEALED, VOTING, Refused, cast_vote, create_session, current_step, has_voted,
+from .training import (REVEALED, Refused, cast_vote, create_session, current_step, has_voted,
                        is_open, join, move, open_session_for_code, participant_count, report, steps, tally)
 from .web import current_user, db, guidance, roles_required
 

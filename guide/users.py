@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import audit
+from .crypto import blind_match
 from .models import ROLES, ApiToken, User
 
 # RFC 9106's low-memory profile in production. The test suite, which hashes hundreds of
@@ -40,7 +41,7 @@ def create_user(db: Session, *, email: str, name: str, role: str, agency: str, p
         raise UserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if not name.strip() or not agency.strip():
         raise UserError("name and agency are required")
-    if db.scalar(select(User).where(User.email == email)):
+    if find_by_email(db, email):
         raise UserError(f"a user with email {email} already exists")
     user = User(email=email, name=name.strip(), role=role, agency=agency.strip(), team=team.strip(),
                 job_title=job_title.strip(), password_hash=_hasher.hash(password))
@@ -50,8 +51,13 @@ def create_user(db: Session, *, email: str, name: str, role: str, agency: str, p
     return user
 
 
+def find_by_email(db: Session, email: str) -> User | None:
+    """The user with this email: emails are encrypted, so the match is on their blind index."""
+    return db.scalar(select(User).where(blind_match(db, User.email_key, email)))
+
+
 def authenticate(db: Session, email: str, password: str) -> User | None:
-    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    user = find_by_email(db, email)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

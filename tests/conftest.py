@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -10,8 +11,10 @@ os.environ.setdefault("GUIDE_CHEAP_PASSWORD_HASHING", "1")
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from guide import create_app
+from guide.guidance import Guidance
 from guide.db import migrate
 from guide.users import create_user
 
@@ -39,21 +42,79 @@ def fresh_database_url(tmp_path: Path) -> str:
     server = os.environ.get("TEST_POSTGRES_URL")
     if not server:
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return _create_database(server)
+
+
+def _create_database(server: str, template: str | None = None) -> str:
+    """A new database on the PostgreSQL server (a copy of `template`, if given); its URL."""
     import uuid
 
     from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
     name = f"guide_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     admin.dispose()
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
+# The guidance's own content is read and checked once per test session, not once per app: it
+# is most of a second of YAML parsing, and tests only read it (a Guidance keeps nothing per
+# database but the content versions it has stored, keyed by the database's URL, new for each test).
+# Any other content folder (the small fixture, a test's own edited copy) is loaded afresh every time.
+_load_guidance = Guidance.load
+
+
+@functools.cache
+def _real_guidance() -> Guidance:
+    return _load_guidance(REAL_CONTENT)
+
+
+def _guidance_for(directory) -> Guidance:
+    return _real_guidance() if Path(directory).resolve() == REAL_CONTENT.resolve() else _load_guidance(directory)
+
+
+Guidance.load = staticmethod(_guidance_for)
+
+
+_migrated_templates: dict[str, str] = {}
+
+
+def migrated_database_url(tmp_path: Path) -> str:
+    """Like fresh_database_url, but already migrated to the latest revision.
+
+    The migrations run once per test session, into a template (a SQLite file; a PostgreSQL
+    database), and each test gets a copy of it: copying is a millisecond, migrating most of a second.
+    """
+    server = os.environ.get("TEST_POSTGRES_URL") or ""
+    template = _migrated_templates.get(server)
+    if template is None:
+        import atexit
+        import shutil
+        import tempfile
+        folder = Path(tempfile.mkdtemp(prefix="guide-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = fresh_database_url(folder)
+        migrate(template)
+        _migrated_templates[server] = template
+    if not server:
+        import shutil
+        import sqlite3
+        from contextlib import closing
+        source, target = template.removeprefix("sqlite:///"), tmp_path / "test.sqlite3"
+        with closing(sqlite3.connect(source)) as connection:  # all of it in the one file, to copy
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+    return _create_database(server, template=make_url(template).database)
+
+
 def build_app(tmp_path: Path, content: Path, **extra):
-    url = extra.pop("DATABASE_URL", None) or fresh_database_url(tmp_path)
-    migrate(url)
+    url = extra.pop("DATABASE_URL", None)
+    if url:
+        migrate(url)
+    else:
+        url = migrated_database_url(tmp_path)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "CONTENT_DIR": content, "TESTING": True, **extra})
     with app.app_context():
         session = app.extensions["db_sessions"]()
@@ -119,6 +180,13 @@ class Client:
 @pytest.fixture
 def client(app):
     return Client(app)
+
+
+def record_about(session, subject_ref: str):
+    """The one decision record about a child: references are encrypted, so found by blind index."""
+    from guide.crypto import blind_match
+    from guide.models import DecisionRecord
+    return session.scalars(select(DecisionRecord).where(blind_match(session, DecisionRecord.subject_key, subject_ref))).one()
 
 
 def count_rows(app, model) -> int:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from guide.users import issue_token
+from guide.users import find_by_email, issue_token
 
 from .conftest import USERS, table_snapshot
 
@@ -11,8 +11,7 @@ from .conftest import USERS, table_snapshot
 def api(app):
     def token_for(who):
         session = app.extensions["db_sessions"]()
-        from guide.models import User
-        user = session.query(User).filter_by(email=USERS[who]["email"]).one()
+        user = find_by_email(session, USERS[who]["email"])
         token = issue_token(session, user)
         session.commit()
         session.close()

@@ -2,7 +2,7 @@
 
 from guide.models import DecisionRecord, Walk
 
-from .conftest import Client, table_snapshot
+from .conftest import table_snapshot
 from .test_walk_journey import walk_to
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from guide.models import DecisionRecord
 
-from .conftest import PASSWORD, USERS
+from .conftest import PASSWORD, USERS, record_about
 
 pytestmark = pytest.mark.browser
 
@@ -223,7 +223,7 @@ def test_a_walk_and_its_record_with_the_keyboard_only(watched: Page, live_server
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-panel")).to_contain_text("Decision record saved")
     session = app.extensions["db_sessions"]()
-    assert session.query(DecisionRecord).filter_by(subject_ref="KB-7").one().decision == "seek_consent_first"
+    assert record_about(session, "KB-7").decision == "seek_consent_first"
     session.close()
 
 

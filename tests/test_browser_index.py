@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
-from guide.models import IndexChild, User
+from guide.models import IndexChild
+from guide.users import find_by_email
 
 from .conftest import USERS
 from .test_browser import assert_accessible, sign_in, watched  # noqa: F401  (fixture)
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.browser
 def test_a_designated_practitioner_looks_up_records_and_raises_an_indicator(watched: Page, live_server):  # noqa: F811
     base, app = live_server
     session = app.extensions["db_sessions"]()
-    user = session.query(User).filter_by(email=USERS["trainer"]["email"]).one()
+    user = find_by_email(session, USERS["trainer"]["email"])
     user.index_designation, user.service_category = "user", "youth_work"
-    session.add(IndexChild(upn="B000000000007", family_name="Nowak", given_name="Lena", family_key="nowak",
-                           given_key="lena", dob=dt.date(2011, 9, 2), gender="Female", address="9 Fen Row, Northtown",
+    session.add(IndexChild(upn="B000000000007", family_name="Nowak", given_name="Lena",
+                           dob=dt.date(2011, 9, 2), gender="Female", address="9 Fen Row, Northtown",
                            postcode="ZZ3 9QT", carer_name="Ewa Nowak", carer_contact="07700 900456",
                            school="Fen Academy", gp_practice="Fen Surgery"))
     session.commit()

@@ -6,9 +6,9 @@ import icalendar
 import pytest
 from playwright.sync_api import Page, expect
 
-from guide.models import DecisionRecord
 
 from .test_browser import assert_accessible, sign_in, watched  # noqa: F401  (fixture)
+from .conftest import record_about
 from .test_process_pages import REFERRAL_PATH
 
 pytestmark = pytest.mark.browser
@@ -79,5 +79,5 @@ def test_a_conversation_from_first_message_to_saved_record(watched: Page, live_s
     page.get_by_role("button", name="Save decision record").click()
     expect(page.locator(".govuk-panel")).to_contain_text("Decision record saved")
     session = app.extensions["db_sessions"]()
-    assert session.query(DecisionRecord).filter_by(subject_ref="LC-2").one().decision == "seek_consent_first"
+    assert record_about(session, "LC-2").decision == "seek_consent_first"
     session.close()

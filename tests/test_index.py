@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import text as sql
 
 from guide.index.audit import verify
-from guide.models import IndexAudit, IndexChild, IndexConcern, IndexInvolvement, User
+from guide.models import IndexAudit, IndexChild, IndexConcern, IndexInvolvement
+from guide.users import find_by_email
 
 from .conftest import PASSWORD, REAL_CONTENT, ROOT, Client, build_app
 
 NAMED = "school_community_nurse"  # the category the young person named, for visibility C
-CHILD = dict(upn="A000000000001", family_name="Okoro", given_name="Tayo", family_key="okoro", given_key="tayo",
+CHILD = dict(upn="A000000000001", family_name="Okoro", given_name="Tayo",
              dob=dt.date(2012, 5, 17), gender="Male", address="4 Larch Way, Northtown", postcode="ZZ1 4AB",
              carer_name="Ada Okoro", carer_contact="07700 900123", school="Northtown Academy", gp_practice="Elm Surgery")
 
@@ -260,8 +261,10 @@ def test_practitioners_are_prompted_to_review_old_entries(index_app):
     lead = signed_in(index_app, "lead_professional")
     assert "need reviewing" not in lead.get("/index").get_data(as_text=True)
     session = index_app.extensions["db_sessions"]()
-    session.query(IndexInvolvement).filter_by(practitioner_name="lead-own-entry").one().reviewed_at = (
-        dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=200))
+    lead_id = find_by_email(session, "lead_professional@index.test").id
+    entry = session.query(IndexInvolvement).filter_by(practitioner_id=lead_id).one()  # names are encrypted: not in SQL
+    assert entry.practitioner_name == "lead-own-entry"
+    entry.reviewed_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=200)
     session.commit()
     session.close()
     assert "1 of your entries needs reviewing" in lead.get("/index").get_data(as_text=True)
@@ -311,6 +314,102 @@ def test_a_removed_audit_entry_is_found(index_app):
     assert "removed" in verify(engine)[2]
 
 
+def test_an_entry_given_another_entrys_encrypted_words_is_found_and_patrol_still_reports(index_app):
+    """The hash covers the plaintext: a valid ciphertext moved from another entry decrypts, but is found;
+    one that no longer decrypts is reported as broken, and the patrol page still shows the check."""
+    client = signed_in(index_app, "ordinary")
+    look_up(client, reason_text="First look-up, first words.")
+    look_up(client, reason_text="Second look-up, other words.")
+    engine = index_app.extensions["db_engine"]
+    with engine.begin() as connection:
+        first, second = connection.execute(sql("SELECT id, reason_text FROM index_audit WHERE action = 'lookup' "
+                                               "ORDER BY id")).all()
+        assert first.reason_text.startswith("g1.") and b"words" not in first.reason_text.encode()
+        connection.execute(sql("UPDATE index_audit SET reason_text = :r WHERE id = :id"),
+                           {"r": first.reason_text, "id": second.id})
+    checked, broken, why = verify(engine)
+    assert broken == second.id and "does not match its hash" in why
+    with engine.begin() as connection:
+        token = first.reason_text
+        connection.execute(sql("UPDATE index_audit SET reason_text = :r WHERE id = :id"),
+                           {"r": token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB"), "id": first.id})
+    checked, broken, why = verify(engine)
+    assert broken == first.id and "does not decrypt" in why and "altered" in why
+    page = signed_in(index_app, "index_manager").get("/index/patrol")
+    assert page.status_code == 200 and f"Entry {first.id} fails the check" in page.get_data(as_text=True)
+
+
+SECRET_CHILD = dict(upn="A000000000042", family_name="Okonkwo-Featherstonehaugh", given_name="Tayowunmi",
+                    dob=dt.date(2011, 3, 9), gender="Female", address="17 Wisteria Terrace, Northtown",
+                    postcode="ZZ7 3QX", carer_name="Adaeze Okonkwo-Featherstonehaugh", carer_contact="07700 900777",
+                    school="Quillbrook Primary Academy", gp_practice="Fennimore Medical Centre",
+                    health_visitor="Perpetua Longbottom, Northtown Health Visiting Team")
+SECRET_PRACTITIONER = dict(practitioner_name="Bartholomew Quigglesworth", job_title="Speech and language therapist",
+                           organisation="Quillbrook Child Development Centre",
+                           contact="bartholomew.quigglesworth@therapy.example")
+JUSTIFICATION = "Her uncle Maximilian threatens the family: recorded without consent, exceptionally."
+
+
+def test_a_copied_database_file_reveals_no_child_or_practitioner(tmp_path):
+    """After entries, look-ups (by number, by names and date of birth, with a postcode) and changes, the
+    SQLite file and its write-ahead log hold none of the child's or the practitioners' details."""
+    import os
+    from pathlib import Path
+    if os.environ.get("TEST_POSTGRES_URL"):
+        pytest.skip("reads the SQLite file itself")
+    app = build_app(tmp_path, REAL_CONTENT)
+    setup_index(app)
+    session = app.extensions["db_sessions"]()
+    child = IndexChild(**SECRET_CHILD)
+    # Another child with the same names and date of birth elsewhere: the postcode tells them apart.
+    twin = IndexChild(**{**SECRET_CHILD, "upn": "A000000000043", "postcode": "ZZ8 1AA",
+                         "address": "2 Gallowglass Mews, Southbury"})
+    session.add_all([child, twin])
+    session.flush()
+    session.add(IndexInvolvement(child_id=child.id, category="therapy", consent="given", **SECRET_PRACTITIONER))
+    session.commit()
+    child_id, twin_id = child.id, twin.id
+    session.close()
+
+    by_names = {"family_name": SECRET_CHILD["family_name"].upper(), "given_name": " tayowunmi ",
+                "dob-day": "9", "dob-month": "3", "dob-year": "2011"}
+    ordinary = signed_in(app, "ordinary")
+    several = look_up(ordinary, **by_names)
+    assert several.status_code == 400 and "More than one child matches" in several.get_data(as_text=True)
+    found = look_up(ordinary, **by_names, postcode="zz73qx")
+    assert found.status_code == 303 and f"/index/children/{child_id}?" in found.location
+    assert f"/index/children/{twin_id}?" in look_up(ordinary, **by_names, postcode="ZZ8 1AA").location
+    assert look_up(ordinary, **by_names, postcode="ZZ9 9ZZ").status_code == 404
+    grant = re.search(r"grant=(\d+)", found.location).group(1)
+    page = ordinary.get(found.location).get_data(as_text=True)
+    assert "Tayowunmi Okonkwo-Featherstonehaugh" in page and "09 March 2011" in page and "Bartholomew Quigglesworth" in page
+    assert ordinary.post(f"/index/children/{child_id}/involvement",
+                         {"grant": grant, "category": "youth_work", "consent": "exceptional",
+                          "justification": JUSTIFICATION}).status_code == 303
+    assert JUSTIFICATION in ordinary.get(found.location).get_data(as_text=True)
+
+    manager = signed_in(app, "index_manager")
+    by_number = look_up(manager, upn=" a0000 0000 0042", family_name="", given_name="")
+    assert by_number.status_code == 303 and f"/index/children/{child_id}?" in by_number.location
+    history = manager.get(by_number.location).get_data(as_text=True)
+    assert "Full history" in history and "exceptional" in history
+    officer = Client(app).sign_in("records")
+    officer.get("/index/subject-access")
+    report = officer.post("/index/subject-access", {"upn": SECRET_CHILD["upn"], "reason_text": "SAR-2026-042"})
+    assert "Okonkwo-Featherstonehaugh" in report.get_data(as_text=True)
+    assert verify(app.extensions["db_engine"])[1] is None
+
+    path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    copied = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    assert b"Northshire" in copied and b"youth_work" in copied  # agencies and categories stay clear: the right file
+    secrets = [*(value for key, value in SECRET_CHILD.items() if key not in ("gender",)),
+               "2 Gallowglass Mews", "ZZ8 1AA", "Tayowunmi", "Featherstonehaugh", "A000000000043", "A000000000001",
+               *SECRET_PRACTITIONER.values(), JUSTIFICATION, "Maximilian", "Assessing his needs this week",
+               "ordinary@index.test", "lead-own-entry", "sexual_health-given", "07700 900000", "4 Larch Way"]
+    for secret in secrets:
+        assert str(secret).encode() not in copied, f"{secret!r} is readable in the database file"
+
+
 def test_contacts_from_the_index_go_into_the_decision_record(index_app):
     client = signed_in(index_app, "cp_social_worker")
     walk_id = client.start("confidentiality")
@@ -331,7 +430,7 @@ def test_the_index_manager_grants_and_withdraws_access(index_app):
     manager = signed_in(index_app, "index_manager")
     page = manager.get("/index/users").get_data(as_text=True)
     session = index_app.extensions["db_sessions"]()
-    colleague = session.query(User).filter_by(email="col@example.org").one()
+    colleague = find_by_email(session, "col@example.org")
     session.close()
     assert "col@example.org" in page
     assert Client(index_app).sign_in("colleague").get("/index").status_code == 403
@@ -342,3 +441,122 @@ def test_the_index_manager_grants_and_withdraws_access(index_app):
     assert session.query(IndexAudit).filter_by(action="designate").count() == 1
     session.close()
     assert signed_in(index_app, "ordinary").get("/index/users").status_code == 403
+
+
+def test_the_migration_encrypts_the_index_written_before_it_and_back(tmp_path):
+    """0008 on an index written in clear: encrypted in place, found by its blind indexes, the audit chain
+    intact (it covers the plaintext); going back to 0007 gives the clear rows and name keys again."""
+    import json
+    import os
+    import sqlite3
+
+    from alembic import command
+
+    from guide import create_app
+    from guide.crypto import KeyRing, new_key
+    from guide.db import alembic_config, migrate
+    from guide.index.audit import GENESIS, entry_hash
+    from guide.index.service import IndexService, LookupRequest
+    from guide.users import create_user
+    if os.environ.get("TEST_POSTGRES_URL"):
+        pytest.skip("writes the rows from before the migration with SQLite")
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite:///{path}"
+    command.upgrade(alembic_config(url), "0007")
+    child = SECRET_CHILD
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO index_children (id, upn, family_name, given_name, family_key, given_key, dob, gender, address, "
+            "postcode, carer_name, carer_contact, school, gp_practice, health_visitor, created_at) VALUES "
+            "(1, ?, ?, ?, 'okonkwofeatherstonehaugh', 'tayowunmi', ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01 08:00:00.000000')",
+            (child["upn"], child["family_name"], child["given_name"], child["dob"].isoformat(), child["gender"],
+             child["address"], child["postcode"], child["carer_name"], child["carer_contact"], child["school"],
+             child["gp_practice"], child["health_visitor"]))
+        connection.execute(
+            "INSERT INTO index_involvements (id, child_id, practitioner_id, practitioner_name, job_title, organisation, "
+            "contact, category, lead_professional, consent, justification, named_categories, recorded_at, reviewed_at) "
+            "VALUES (1, 1, NULL, ?, ?, ?, ?, 'therapy', 0, 'exceptional', ?, '[]', '2026-01-01 09:00:00.000000', "
+            "'2026-01-01 09:00:00.000000')",
+            (*SECRET_PRACTITIONER.values(), JUSTIFICATION))
+        connection.execute("INSERT INTO index_changes (id, child_id, at, user_id, change) VALUES (1, 1, "
+                           "'2026-01-01 09:00:00.000000', NULL, ?)",
+                           (json.dumps({"entity": "involvement", "id": 1, "action": "recorded", "note": "Maximilian"}),))
+        prev = GENESIS
+        for entry_id, words in ((1, "Looking up Tayowunmi for her assessment"), (2, "Again for Tayowunmi's review")):
+            at = dt.datetime(2026, 1, 1, 9, entry_id)
+            detail = {"criteria": {"upn": child["upn"], "family_name": child["family_name"]}, "found": "one"}
+            digest = entry_hash(prev, at, None, "lookup", 1, "assessment", words, detail)
+            connection.execute("INSERT INTO index_audit (id, at, user_id, action, child_id, reason, reason_text, detail, "
+                               "prev_hash, hash) VALUES (?, ?, NULL, 'lookup', 1, 'assessment', ?, ?, ?, ?)",
+                               (entry_id, at.strftime("%Y-%m-%d %H:%M:%S.%f"), words, json.dumps(detail), prev, digest))
+            prev = digest
+    with pytest.raises(RuntimeError, match="encryption keys"):
+        migrate(url)  # rows to encrypt and no keys: refused, nothing half done
+    key = new_key()
+    keyring = KeyRing([key])
+    migrate(url, keyring)
+
+    stored = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
+                                   if path.with_name(path.name + "-wal").exists() else b"")
+    for secret in [*(v for k, v in child.items() if k != "gender"), *SECRET_PRACTITIONER.values(), JUSTIFICATION,
+                   "Maximilian", "Tayowunmi", "Featherstonehaugh", "okonkwofeatherstonehaugh"]:
+        assert str(secret).encode() not in stored, f"{secret!r} is readable after the migration"
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s", "CONTENT_DIR": REAL_CONTENT, "TESTING": True,
+                      "ENCRYPTION_KEYS": key})
+    engine = app.extensions["db_engine"]
+    assert verify(engine) == (2, None, "")
+    session = app.extensions["db_sessions"]()
+    user = create_user(session, email="looker@index.test", name="Looker", role="practitioner", agency="Northshire",
+                       password=PASSWORD)
+    user.index_designation = "user"
+    session.commit()
+    service = IndexService(session, engine, app.extensions["guidance"].index_policy, user)
+    reason = dict(reason="assessment", reason_text="Checking the migrated record.")
+    found, _ = service.lookup(LookupRequest(upn=child["upn"], **reason))
+    assert found is not None and found.given_name == "Tayowunmi" and found.dob == child["dob"]
+    found, _ = service.lookup(LookupRequest(family_name="okonkwo featherstonehaugh", given_name="TAYOWUNMI",
+                                            dob=child["dob"], postcode="zz7 3qx", **reason))
+    assert found is not None and found.id == 1
+    involvement = session.get(IndexInvolvement, 1)
+    assert involvement.practitioner_name == SECRET_PRACTITIONER["practitioner_name"]
+    assert involvement.justification == JUSTIFICATION
+    session.close()
+    assert verify(engine)[1] is None
+    engine.dispose()
+
+    command.downgrade(alembic_config(url, keyring), "0007")
+    with sqlite3.connect(path) as connection:
+        row = connection.execute("SELECT upn, family_name, family_key, given_key, dob, postcode FROM index_children "
+                                 "WHERE id = 1").fetchone()
+        assert row == (child["upn"], child["family_name"], "okonkwofeatherstonehaugh", "tayowunmi", "2011-03-09",
+                       child["postcode"])
+        assert json.loads(connection.execute("SELECT change FROM index_changes").fetchone()[0])["note"] == "Maximilian"
+        words = connection.execute("SELECT reason_text FROM index_audit ORDER BY id").fetchall()
+        assert words[0][0] == "Looking up Tayowunmi for her assessment" and len(words) == 4
+    migrate(url, keyring)  # and forward again
+
+
+def test_after_key_rotation_children_are_found_and_the_audit_chain_holds(tmp_path):
+    """`keys rotate` re-encrypts the index and recomputes its blind indexes (from the columns' info):
+    with only the new key, look-ups by number and by names still find the child; the chain still verifies."""
+    from guide import create_app
+    from guide.crypto import new_key
+    old, new = new_key(), new_key()
+    app = build_app(tmp_path, REAL_CONTENT, ENCRYPTION_KEYS=old)
+    setup_index(app)
+    assert look_up(signed_in(app, "ordinary")).status_code == 303
+    url = app.config["DATABASE_URL"]
+    both = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "CONTENT_DIR": REAL_CONTENT, "TESTING": True,
+                       "ENCRYPTION_KEYS": f"{new},{old}"})
+    assert look_up(signed_in(both, "lead_professional")).status_code == 303  # mid-rotation: old keys still match
+    result = both.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0 and "index_children" in result.output, result.output
+    only_new = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "CONTENT_DIR": REAL_CONTENT,
+                           "TESTING": True, "ENCRYPTION_KEYS": new})
+    client = signed_in(only_new, "cp_social_worker")
+    assert look_up(client).status_code == 303
+    by_number = look_up(client, upn=CHILD["upn"], family_name="", given_name="")
+    assert by_number.status_code == 303
+    assert "Okoro" in client.get(by_number.location).get_data(as_text=True)
+    assert verify(only_new.extensions["db_engine"])[1] is None

@@ -8,7 +8,7 @@ import pytest
 
 from guide.models import AuditEvent
 
-from .conftest import Client
+from .conftest import Client, record_about
 from .test_walk_journey import SHARE_WITHOUT_CONSENT, walk_to
 
 
@@ -93,7 +93,7 @@ def test_retention_lists_then_purges_old_records_and_audits_it(records, app):
 
     from guide.models import DecisionRecord, Walk
     session = app.extensions["db_sessions"]()
-    old = session.query(DecisionRecord).filter_by(subject_ref="CHILD-2").one()
+    old = record_about(session, "CHILD-2")
     old.created_at = dt.datetime(2015, 1, 1)
     walk_id, reference = old.walk_id, old.reference
     session.commit()
@@ -130,3 +130,25 @@ def test_the_audit_trail_is_sealed_and_a_tampered_event_is_found(records, app):
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "guide", "audit", "verify"],
                             capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode == 1 and f"BROKEN at event {target}" in result.stderr and "altered" in result.stderr
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("TEST_POSTGRES_URL"),
+                    reason="SQLite lets one transaction write at a time: commits cannot overtake each other")
+def test_the_audit_chain_holds_when_transactions_commit_out_of_id_order(app):
+    """On PostgreSQL an event with a smaller id can commit after one with a larger id."""
+    from guide.audit import audit, seal, verify
+    sessions = app.extensions["db_sessions"]
+    first, second, third = sessions(), sessions(), sessions()
+    audit(first, None, "test.first", "test", "1")
+    first.flush()   # draws the smaller id
+    audit(second, None, "test.second", "test", "2")
+    second.flush()  # the larger id
+    second.commit()
+    first.commit()  # sealed after the larger id
+    audit(third, None, "test.third", "test", "3")
+    third.commit()  # the chain's end is found, and extended, all the same
+    for session in (first, second, third):
+        session.close()
+    engine = app.extensions["db_engine"]
+    seal(engine)
+    assert verify(engine)[1] is None

@@ -3,6 +3,11 @@
 Each entry's hash covers its content and the previous entry's hash; `prev_hash` is unique,
 so two writers can never both extend the same entry. Entries are written in their own
 short transaction, so a refusal is recorded even though the request changes nothing else.
+
+The user's words (`reason_text`) and the `detail` (a look-up's criteria: names, date of birth,
+number) are encrypted in the database; the hash covers their plaintext, so rotating the key
+leaves the chain intact, and an entry whose ciphertext was altered (it no longer decrypts) is
+reported as broken like any other altered entry.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ import json
 import time
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Text, insert, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..crypto import UndecryptableValue
 from ..models import IndexAudit, utcnow
 
 GENESIS = "0" * 64
@@ -52,15 +58,26 @@ def verify(engine: Engine) -> tuple[int, int | None, str]:
     """Check every entry's hash and link. Returns (entries checked, first broken id or None, why)."""
     prev = GENESIS
     count = 0
+    table = IndexAudit.__table__
+    encrypted = ("reason_text", "detail")
+    # The encrypted columns are read as they are stored and opened here, so a value that no longer
+    # decrypts (altered in the database) is reported as a broken entry rather than stopping the check.
+    columns = [c for c in table.c if c.name not in encrypted] + [type_coerce(table.c[name], Text).label(name)
+                                                                  for name in encrypted]
     with engine.connect() as connection:
-        rows = connection.execute(select(IndexAudit).order_by(IndexAudit.id)).mappings()
+        rows = connection.execute(select(*columns).order_by(table.c.id)).mappings()
         for row in rows:
             count += 1
             at = row["at"].replace(tzinfo=None)
             if row["prev_hash"] != prev:
                 return count, row["id"], "it does not follow the entry before it (an entry was removed or reordered)"
-            if entry_hash(prev, at, row["user_id"], row["action"], row["child_id"], row["reason"], row["reason_text"],
-                          row["detail"]) != row["hash"]:
+            try:
+                opened = {name: table.c[name].type.process_result_value(row[name], connection.dialect)
+                          for name in encrypted}
+            except UndecryptableValue:
+                return count, row["id"], "its reason or detail does not decrypt (it was altered)"
+            if entry_hash(prev, at, row["user_id"], row["action"], row["child_id"], row["reason"], opened["reason_text"],
+                          opened["detail"]) != row["hash"]:
                 return count, row["id"], "its content does not match its hash (it was altered)"
             prev = row["hash"]
     return count, None, ""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..flows.content import CITE_PATTERN, ID_PATTERN, open_content_file
-from ..flows.yaml_lines import ContentError, Located
+from ..flows.yaml_lines import ContentError
 
 POLICY_FILE = "index_policy.yaml"
 RECORDING = (1, 2, 3)

@@ -12,12 +12,16 @@ a real one:
 The same seed (and the same starting state of the database, and the same day) gives the
 same rows.
 
-    generate(engine, 1_000_000, seed=1)      # about 50 s for a million on SQLite (2-core machine, 20,000/s)
+    generate(engine, 1_000_000, seed=1)      # about 3–4 min for a million on SQLite (2-core machine, ~5,000/s:
+                                             # most of it is encrypting 13 values a child)
     sample_lookups(engine, 100, seed=7)      # existing children to look up, for the benchmark
 
 Bulk loading: rows go in with SQLAlchemy Core executemany, `batch` children per transaction,
-on one dedicated connection. On SQLite that connection runs with PRAGMA synchronous=OFF and a
-256 MB page cache while it loads (a crash mid-load can lose the last batches but cannot
+on one dedicated connection. The inserts go through the tables' column types, so the personal
+details are encrypted as they are written (the engine needs its keys: guide.db.make_engine with
+a key ring); the blind indexes the ORM would fill on flush (upn_key, identity_key) are computed
+here, with the same rules (guide/index/names.py). On SQLite that connection runs with PRAGMA
+synchronous=OFF and a 256 MB page cache while it loads (a crash mid-load can lose the last batches but cannot
 corrupt the database in WAL mode); both are put back before the connection returns to the
 pool, so the app's own connections keep synchronous=FULL.
 """
@@ -33,9 +37,10 @@ from typing import Callable
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
+from ..crypto import keyring_of
 from ..models import IndexChild, IndexConcern, IndexInvolvement, User
+from .names import identity_text, name_key, upn_key
 from .policy import IndexPolicy, load_policy
-from .service import name_key
 
 
 def _unique(words: str) -> list[str]:
@@ -232,7 +237,7 @@ def generate(engine: Engine, count: int, *, seed: int = 1, batch: int = 20000, w
             next_involvement = (connection.execute(select(func.max(IndexInvolvement.id))).scalar() or 0) + 1
             next_concern = (connection.execute(select(func.max(IndexConcern.id))).scalar() or 0) + 1
             connection.commit()
-            maker = _Maker(rng, seed, today, category_pool, named_pool, user_ids)
+            maker = _Maker(rng, seed, today, category_pool, named_pool, user_ids, keyring_of(connection.dialect))
             while inserted < count:
                 size = min(batch, count - inserted)
                 children, involvements, concerns = maker.batch(next_child, size, next_involvement, next_concern)
@@ -269,8 +274,9 @@ class _Maker:
     """Makes the rows, drawing every choice from one seeded random stream, in order."""
 
     def __init__(self, rng: random.Random, seed: int, today: date, category_pool: list, named_pool: list[str],
-                 user_ids: list[int]):
+                 user_ids: list[int], keyring):
         self.rng, self.seed, self.today = rng, seed, today
+        self.blind_index = keyring.blind_index  # the newest key's, as the ORM's flush would store
         self.category_pool, self.named_pool, self.user_ids = category_pool, named_pool, user_ids
         self.girls, self.boys, self.either = _weighted(GIRLS), _weighted(BOYS), EITHER
         self.adults = _weighted(GIRLS + BOYS)
@@ -279,6 +285,7 @@ class _Maker:
         self.days = [timedelta(days=d) for d in range(_SPAN_DAYS + 1)]
         self.minutes = [timedelta(minutes=m) for m in range(1440)]
         self.dates = [today - self.days[d] for d in range(_SPAN_DAYS)]
+        self.date_texts = [d.isoformat() for d in self.dates]
         self.midnight = datetime.combine(today, time(), tzinfo=timezone.utc)  # times are UTC, as utcnow()
         self.midnights = [self.midnight - self.days[d] for d in range(_SPAN_DAYS + 1)]
         self.streets = [f"{w} {k}" for w in STREET_WORDS for k in STREET_KINDS]
@@ -303,11 +310,10 @@ class _Maker:
         streets, blocks, gps = self.streets, self.blocks, self.gps
         primaries, secondaries, colleges = self.primaries, self.secondaries, self.colleges
         n_towns = len(TOWNS)
-        seed, keys = self.seed, self.keys
+        seed, keys, blind_index, date_texts = self.seed, self.keys, self.blind_index, self.date_texts
         children, involvements, concerns = [], [], []
         next_involvement, next_concern = first_involvement, first_concern
         household = self.household
-        today_ordinal = self.today.toordinal()
         for row in range(first_id, first_id + size):
             r = rnd()
             if r < 0.492:
@@ -349,9 +355,12 @@ class _Maker:
             # Known to the index since birth, or since some day in the last four years (08:00–20:00).
             known_days = min(age_days, int(rnd() * 1461))
             created_at = midnights[known_days] + minutes[480 + int(rnd() * 720)]
+            upn = upn_for(row, seed)
             children.append({
-                "id": row, "upn": upn_for(row, seed), "family_name": surname, "given_name": given,
-                "family_key": keys[surname], "given_key": keys[given], "dob": dob, "gender": gender,
+                "id": row, "upn": upn, "upn_key": blind_index(upn_key(upn)), "family_name": surname,
+                "given_name": given, "dob": dob,
+                "identity_key": blind_index(identity_text(keys[surname], keys[given], date_texts[age_days])),
+                "gender": gender,
                 "address": address, "postcode": postcode, "carer_name": carer, "carer_contact": contact,
                 "school": school, "gp_practice": gp, "health_visitor": health_visitor, "created_at": created_at,
             })

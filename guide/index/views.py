@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, session, url_for)
 from sqlalchemy import select
 
+from ..crypto import blind_match
 from ..models import IndexChild, User, utcnow
 from ..web import current_user, db, guidance, login_required, roles_required
 from .access import can_use_index
@@ -179,7 +180,8 @@ def subject_access_request():
     if request.method == "POST":
         upn = request.form.get("upn", "").strip().upper()[:20]
         reason_text = request.form.get("reason_text", "").strip()[:500]
-        found = db().scalar(select(IndexChild).where(IndexChild.upn == upn)) if upn else None
+        # The number is encrypted: the child is found through its blind index.
+        found = db().scalar(select(IndexChild).where(blind_match(db(), IndexChild.upn_key, upn))) if upn else None
         service = _service()
         if found is None or len(reason_text) < 10:
             error = "Enter the child's unique number and the subject access request's reference."
@@ -208,5 +210,7 @@ def manage_users():
             db().commit()
             _service()._audit("designate", detail_user=user.id, before=list(before), after=[designation, category])
             return redirect(url_for("index.manage_users"), 303)
-    users = list(db().scalars(select(User).where(User.role != "index_manager").order_by(User.agency, User.name)))
+    # Names are encrypted in the database, so they are put in order here.
+    users = sorted(db().scalars(select(User).where(User.role != "index_manager")),
+                   key=lambda user: (user.agency, user.name.casefold()))
     return render_template("index_users.html", users=users, policy=policy, error=error), (400 if error else 200)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from guide.flows.content import CITE_PATTERN, ID_PATTERN, NOT_SURE, RESERVED_NODE_IDS, _Checker
+from guide.flows.content import CITE_PATTERN, NOT_SURE, RESERVED_NODE_IDS, _Checker
 from guide.flows.model import Answer, Flowchart, Outcome, Question, Route
 from guide.flows.yaml_lines import ContentError, ContentIssue, Located, load_yaml
 
