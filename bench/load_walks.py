@@ -13,12 +13,13 @@ with valid random details and saves it (POST → 303 → GET the saved page), an
 
 Sign-in happens before the clock starts; a warm-up runs the same load untimed for `--warmup`
 seconds (5) and until every practitioner has been once round (so every worker has compiled
-every page's template); then `--duration` seconds are measured. When the time is up nobody starts another
-request; requests in flight may finish for `--timeout` seconds more, then the run stops
-regardless (and a watchdog ends the whole script if it overruns its time budget).
+every page's template); then `--duration` seconds are measured. When the time is up nobody
+starts another request; requests in flight may finish for `--timeout` seconds more, then the
+run stops regardless (and a watchdog ends the whole script if it overruns its time budget).
 
 It prints requests, completed walks and saved records, throughput, latency by request kind
-(p50/p90/p99/max), errors by kind, and the CPU that the server and this client used. Then it
+(p50/p90/p99/max), errors by kind, and the CPU that the server, this client and the machine's
+other processes used. Then it
 checks the database directly: every record a client saw acknowledged (303 to its saved page)
 is there for the right walk, every acknowledged answer has its audit event, and the audit
 chain verifies. A bare Flask app (bench_servers.bare_app) under the same concurrency and
@@ -128,8 +129,6 @@ class Window:
 class SimulatedUser:
     """One person at one browser: a keep-alive connection, cookies, the page's CSRF token, pauses to read."""
 
-    kinds: list[str] = []
-
     def __init__(self, number: int, port: int, *, think: float, timeout: float, seed: int):
         self.number = number
         self.port = port
@@ -233,8 +232,6 @@ class SimulatedUser:
 class Practitioner(SimulatedUser):
     """Signs in once, then walks the confidentiality flowchart and records the decision, again and again."""
 
-    kinds = KINDS
-
     def __init__(self, number: int, port: int, email: str, **kw):
         super().__init__(number, port, **kw)
         self.email = email
@@ -319,11 +316,11 @@ class Practitioner(SimulatedUser):
 class BareUser(SimulatedUser):
     """The baseline: the same POST → 303 → GET steps, with the same pauses, against a bare Flask app."""
 
-    kinds = BARE_KINDS
     STEPS = 13  # about as many as a walk of the confidentiality flowchart
+    serial = 0
 
     def one_round(self) -> None:
-        self.serial = getattr(self, "serial", 0) + 1
+        self.serial += 1
         walk_id = f"u{self.number}w{self.serial}"
         for step in range(self.STEPS):
             self.pause()
