@@ -26,7 +26,6 @@ import os
 import platform
 import pstats
 import re
-import secrets
 import shutil
 import sqlite3
 import sys
