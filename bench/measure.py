@@ -91,7 +91,8 @@ def start_gunicorn(factory: str, env: dict, *, workers: int = 1, threads: int = 
     port = free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
     command = [gunicorn] if gunicorn else [sys.executable, "-m", "gunicorn"]
-    command += ["-w", str(workers), "-k", "gthread", "--threads", str(threads), "--keep-alive", str(keep_alive),
+    # No control socket: gunicorn 27 puts it at one fixed path, which two servers would fight over.
+    command += ["--no-control-socket", "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--keep-alive", str(keep_alive),
                 "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), "--log-level", "warning", factory]
     proc = subprocess.Popen(command, env=dict(env) if replace_env else {**os.environ, **env},
                             stdout=subprocess.DEVNULL)

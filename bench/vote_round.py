@@ -40,7 +40,7 @@ def free_port() -> int:
 def serve(app_spec: str, env: dict, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--no-control-socket", "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", app_spec], cwd=ROOT, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):

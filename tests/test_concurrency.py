@@ -84,7 +84,7 @@ def _free_port() -> int:
 
 def _serve(env: dict, root: Path, log: Path) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(SERVER_WORKERS), "-k", "gthread",
+    command = [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(SERVER_WORKERS), "-k", "gthread",
                "--threads", str(SERVER_THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                "--error-logfile", str(log), "guide:create_app()"]
     server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -22,13 +22,8 @@ from guide.users import create_user, issue_token
 
 from .conftest import ROOT, SMALL_CONTENT, fresh_database_url
 
-SERVER = """
-import sys
-from werkzeug.serving import make_server
-from guide import create_app
-app = create_app()
-make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True).serve_forever()
-"""
+# Several worker processes save at once; the whole server (master and workers) is killed.
+SERVER_WORKERS, SERVER_THREADS = 3, 2
 
 
 def free_port() -> int:
@@ -38,16 +33,31 @@ def free_port() -> int:
 
 
 def start_server(env, port):
-    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(SERVER_WORKERS), "-k", "gthread",
+                                "--threads", str(SERVER_THREADS), "-b", f"127.0.0.1:{port}", "guide:create_app()"],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(env["SERVER_LOG"], "ab"),
+                               start_new_session=True)  # its own process group: one kill reaches every worker
+    for _ in range(200):  # ready when a worker answers, not when the master accepts connections
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/api/v1/openapi.json")
+            if connection.getresponse().status == 200:
+                connection.close()
                 return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.05)
+    kill_server(process)
     raise RuntimeError("server did not start")
+
+
+def kill_server(process) -> None:
+    """SIGKILL the master and every worker at once: no worker gets to finish or clean up."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(10)
 
 
 def call(port, token, method, path, body=None):
@@ -72,7 +82,7 @@ def test_records_acknowledged_before_a_sigkill_survive_it(tmp_path):
         token = issue_token(session, user)
         session.commit()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "crash-test", "GUIDE_CONTENT_DIR": str(SMALL_CONTENT),
-           "GUIDE_ENCRYPTION_KEYS": key}
+           "GUIDE_ENCRYPTION_KEYS": key, "SERVER_LOG": str(tmp_path / "server.log")}
     port = free_port()
     server = start_server(env, port)
     acknowledged, errors, stop = [], [], threading.Event()
@@ -102,8 +112,7 @@ def test_records_acknowledged_before_a_sigkill_survive_it(tmp_path):
     deadline = time.time() + 20
     while len(acknowledged) < 40 and time.time() < deadline:
         time.sleep(0.02)
-    os.kill(server.pid, signal.SIGKILL)  # mid-way: requests are in flight
-    server.wait(10)
+    kill_server(server)  # mid-way: requests are in flight in several workers
     stop.set()
     for worker in workers:
         worker.join(15)
@@ -118,8 +127,7 @@ def test_records_acknowledged_before_a_sigkill_survive_it(tmp_path):
         present = {r["reference"] for r in listing["records"]}
         assert saved <= present, f"{len(saved - present)} acknowledged records lost"
     finally:
-        server.kill()
-        server.wait(10)
+        kill_server(server)
     # The audit trail still verifies once its last events are sealed.
     from guide.audit import seal
     seal(engine)
