@@ -5,7 +5,7 @@
 Fills a fresh SQLite database with synthetic decision records (one agency, made-up
 details), then in the same run measures:
   - baseline: reading the same rows with a plain SELECT, nothing written;
-  - the export: the records officer's CSV generator (guide.exports.csv_rows), consumed to /dev/null.
+  - the export: the records officer's CSV generator (guide.records.export_formats.csv_rows), consumed to /dev/null.
 Memory is the process's resident size before the export and its highest value sampled during
 it, so flat memory shows as a small growth however many records. Goal (issue 5): over 50,000 rows/s, growth under 50 MB.
 """
@@ -30,10 +30,10 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from guide.crypto import KeyRing, new_key  # noqa: E402
 from guide.db import make_engine, make_sessionmaker, migrate  # noqa: E402
-from guide.exports import csv_line  # noqa: E402
+from guide.records.export_formats import csv_line  # noqa: E402
 from guide.models import ContentVersion, DecisionRecord, User, Walk  # noqa: E402
-from guide.recording import RecordFilter  # noqa: E402
-from guide.users import create_user  # noqa: E402
+from guide.records.visibility import RecordFilter  # noqa: E402
+from guide.accounts.users import create_user  # noqa: E402
 
 
 def rss_mb(field: str = "VmRSS") -> float:
@@ -120,7 +120,7 @@ def main() -> None:
     print(f"baseline    plain SELECT of every row: {rows:,} rows in {baseline:.1f}s = {rows / baseline:,.0f} rows/s")
 
     from flask import Flask
-    from guide.exports import csv_rows
+    from guide.records.export_formats import csv_rows
     app = Flask(__name__)
     import threading
     before, peak_seen, done = rss_mb(), [0.0], threading.Event()

@@ -62,7 +62,7 @@ from guide.index.policy import load_policy  # noqa: E402
 from guide.index.service import IndexService, LookupRequest, Refused, _naive  # noqa: E402
 from guide.index.synthetic import generate, sample_lookups  # noqa: E402
 from guide.models import IndexAudit, IndexChild, User, utcnow  # noqa: E402
-from guide.users import create_user  # noqa: E402
+from guide.accounts.users import create_user  # noqa: E402
 
 NATIONAL = 11_000_000
 GOAL_P99_MS, GOAL_RATIO, GOAL_AT = 10.0, 3.0, NATIONAL

@@ -390,7 +390,7 @@ def prepare_database(url: str, keyring, users: int, run_tag: str) -> tuple[list[
     """Migrate the database and create the practitioners; returns their emails and ids."""
     from guide.db import migrate
     from bench_servers import guide_app
-    from guide.users import create_user
+    from guide.accounts.users import create_user
 
     migrate(url, keyring)
     app = guide_app(url, "load-bench-secret", str(REPO / "content"))
@@ -529,7 +529,7 @@ def main() -> int:
     # every sign-in still does one real argon2 hash, before the clock starts.
     cheap_was = os.environ.get("GUIDE_CHEAP_PASSWORD_HASHING")
     os.environ["GUIDE_CHEAP_PASSWORD_HASHING"] = "1"
-    import guide.users  # noqa: F401  (reads the setting once, at import)
+    import guide.accounts.users  # noqa: F401  (reads the setting once, at import)
     from guide.crypto import ENV_KEYS, KeyRing, new_key
     if cheap_was is None:
         del os.environ["GUIDE_CHEAP_PASSWORD_HASHING"]

@@ -188,7 +188,7 @@ def run_interleaved(walkers, walks: int, warmup_walks: int) -> dict[str, dict[st
 
 def make_database(directory: Path, name: str) -> str:
     from guide.db import migrate
-    from guide.users import create_user
+    from guide.accounts.users import create_user
 
     url = f"sqlite:///{directory / name}"
     migrate(url)

@@ -88,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from guide.db import migrate
-    from guide.users import create_user
+    from guide.accounts.users import create_user
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 

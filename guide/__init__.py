@@ -7,7 +7,13 @@ from pathlib import Path
 from flask import Flask
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
-from jinja2 import ChoiceLoader, FileSystemLoader, MemcachedBytecodeCache, PackageLoader, PrefixLoader
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    MemcachedBytecodeCache,
+    PackageLoader,
+    PrefixLoader,
+)
 
 from .config import load_config
 from .crypto import load_keyring
@@ -59,17 +65,24 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     HTMX(app)
 
-    from . import api, auth, errors, glossary, pages, process, records, security, sessions, study, walks, web
-    from .chat import views as chat_views
-    from .index import views as index_views
+    from . import errors, security, web
+    from .accounts import views as accounts
+    from .api import views as api
+    from .chat import views as chat
+    from .decisions import start, views as decisions
+    from .index import views as index
+    from .lookup import views as lookup
+    from .process import views as process
+    from .records import views as records
+    from .training import live_sessions, self_study
     security.init_security(app)
     web.init_web(app)
     errors.init_errors(app)
-    for blueprint in (auth.bp, pages.bp, walks.bp, records.bp, study.bp, sessions.bp, process.bp, chat_views.bp,
-                      glossary.bp, index_views.bp, api.bp):
-        app.register_blueprint(blueprint)
+    # One blueprint per journey (each package's views hold its pages; its templates sit beside them).
+    for journey in (accounts, start, decisions, records, self_study, live_sessions, process, chat, lookup, index, api):
+        app.register_blueprint(journey.bp)
     csrf.exempt(api.bp)
-    from .export_jobs import init_export_jobs
+    from .records.export_jobs import init_export_jobs
     init_export_jobs(app)  # large exports made in the background, kept in the database
 
     from .cli import register_cli

@@ -11,11 +11,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .db import migrate
-from .flows import ContentError, enumerate_paths
+from .accounts.users import UserError, create_user, find_by_email, issue_token
 from .audit import audit
 from .crypto import new_key
-from .users import UserError, create_user, find_by_email, issue_token
+from .db import migrate
+from .flows import ContentError, enumerate_paths
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS = [
@@ -152,7 +152,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scheduled jobs).")
     def records_retention(days, purge, yes):
         """List the decision records past the retention period; with --purge, delete them (audited)."""
-        from .recording import past_retention, purge as purge_records
+        from .records.saving import past_retention
+        from .records.saving import purge as purge_records
         session = current_app.extensions["db_sessions"]()
         try:
             due = past_retention(session, days)
@@ -166,7 +167,7 @@ def register_cli(app: Flask) -> None:
         finally:
             session.close()
 
-    from .export_jobs import run_exports_command
+    from .records.export_jobs import run_exports_command
     records.add_command(run_exports_command)  # flask --app guide records run-exports
     app.cli.add_command(records)
 
@@ -197,7 +198,7 @@ def register_cli(app: Flask) -> None:
     def keys_status():
         """How many encrypted values each key holds, column by column."""
         from .db import Base
-        from .keys import status
+        from .key_rotation import status
         keyring = current_app.extensions["keyring"]
         for column, tally in status(current_app.extensions["db_engine"], Base.metadata).items():
             held = ", ".join(f"{key_id}{' (newest)' if key_id == keyring.primary_id else ''}: {count}"
@@ -209,7 +210,7 @@ def register_cli(app: Flask) -> None:
     def keys_rotate():
         """Re-encrypt every value still under an older key with the newest one; safe to stop and rerun."""
         from .db import Base
-        from .keys import rotate
+        from .key_rotation import rotate
         keyring = current_app.extensions["keyring"]
         engine = current_app.extensions["db_engine"]
         changed = rotate(engine, Base.metadata, keyring,
@@ -276,6 +277,7 @@ def register_cli(app: Flask) -> None:
 def _demo_children() -> int:
     """A small synthetic children's index for the demo, once."""
     from sqlalchemy import func, select
+
     from .models import IndexChild
     if current_app.extensions["guidance"].index_policy is None:
         return 0
@@ -294,9 +296,10 @@ def _demo_records(session) -> int:
     the demo follows whatever the content says.
     """
     from sqlalchemy import select
+
+    from .decisions.steps import answer, start_walk
     from .models import DecisionRecord
-    from .recording import save_record
-    from .walking import answer, start_walk
+    from .records.saving import save_record
 
     guidance = current_app.extensions["guidance"]
     user = find_by_email(session, DEMO_USERS[0][0])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from transitions.extensions import GraphMachine
 
-from .flows import Content, ContentError, FlowMachine, Flowchart, load_content
 from .chat.content import CHAT_FILE, load_chat_content
-from .scenarios.content import SCENARIOS_DIRECTORY, Scenario, load_scenarios
+from .flows import Content, ContentError, Flowchart, FlowMachine, load_content
+from .training.case_examples import SCENARIOS_DIRECTORY, Scenario, load_scenarios
 
 
 def check_all(directory: Path) -> dict:

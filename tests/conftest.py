@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from guide import create_app
 from guide.guidance import Guidance
 from guide.db import migrate
-from guide.users import create_user
+from guide.accounts.users import create_user
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_CONTENT = ROOT / "tests" / "fixtures" / "content_small"

@@ -2,8 +2,8 @@
 
 from guide.models import DecisionRecord, Walk
 
-from .conftest import table_snapshot
-from .test_walk_journey import walk_to
+from tests.conftest import table_snapshot
+from tests.decisions.test_walk_journey import walk_to
 
 
 def walk_answers(app, walk_id):

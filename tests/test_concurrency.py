@@ -133,10 +133,10 @@ def test_concurrent_saves_lose_nothing_and_duplicate_nothing(tmp_path, capsys):
     from guide.crypto import KeyRing, new_key
     from guide.db import migrate
     from guide.models import AuditEvent, DecisionRecord, Walk
-    from guide.users import create_user, issue_token
-    from guide.walking import answer, start_walk
+    from guide.accounts.users import create_user, issue_token
+    from guide.decisions.steps import answer, start_walk
 
-    from .conftest import ROOT, SMALL_CONTENT, fresh_database_url
+    from tests.conftest import ROOT, SMALL_CONTENT, fresh_database_url
 
     url = fresh_database_url(tmp_path)
     key = new_key()  # one key, given to every process

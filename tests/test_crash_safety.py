@@ -18,9 +18,9 @@ from sqlalchemy import text
 from guide.audit import verify
 from guide.crypto import KeyRing, new_key
 from guide.db import make_engine, make_sessionmaker, migrate
-from guide.users import create_user, issue_token
+from guide.accounts.users import create_user, issue_token
 
-from .conftest import ROOT, SMALL_CONTENT, fresh_database_url
+from tests.conftest import ROOT, SMALL_CONTENT, fresh_database_url
 
 # Several worker processes save at once; the whole server (master and workers) is killed.
 SERVER_WORKERS, SERVER_THREADS = 3, 2

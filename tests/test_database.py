@@ -34,7 +34,7 @@ def test_first_run_creates_demo_users_and_records_once(tmp_path):
     import subprocess
     import sys
 
-    from .conftest import ROOT
+    from tests.conftest import ROOT
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "PATH": "/usr/bin:/bin",
            "GUIDE_CHEAP_PASSWORD_HASHING": "1", "SECRET_KEY": "x"}
     command = [sys.executable, "-m", "flask", "--app", "guide", "demo"]

@@ -15,13 +15,13 @@ from guide.crypto import KeyRing, UndecryptableValue, new_key
 from guide.db import alembic_config, migrate
 from guide.flows import enumerate_paths
 from guide.models import DecisionRecord
-from guide.recording import save_record
-from guide.users import find_by_email
-from guide.walking import answer, start_walk
+from guide.records.saving import save_record
+from guide.accounts.users import find_by_email
+from guide.decisions.steps import answer, start_walk
 
-from .conftest import SMALL_CONTENT, USERS, Client, build_app, record_about
-from .test_records_officer import save
-from .test_training_sessions import Room
+from tests.conftest import SMALL_CONTENT, USERS, Client, build_app, record_about
+from tests.records.test_records_officer import save
+from tests.training.test_training_sessions import Room
 
 SECRETS = {
     "subject": "ZQ-CHILD-99117",

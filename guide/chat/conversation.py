@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ..decisions.steps import StepRefused, answer, position, start_walk
 from ..flows import Question, WalkPosition
 from ..guidance import Guidance
 from ..models import Chat, ChatMessage, User, utcnow
-from ..walking import StepRefused, answer, position, start_walk
 from .content import ChatContent
 from .retrieve import ChatIndex
 from .understand import contains_phrase as _contains_phrase

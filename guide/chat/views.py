@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from ..audit import audit
@@ -10,7 +18,7 @@ from ..models import Chat, ChatMessage
 from ..web import current_user, db, guidance, login_required
 from .conversation import Conversation, MessageRefused
 
-bp = Blueprint("chat", __name__)
+bp = Blueprint("chat", __name__, template_folder="templates")
 
 
 def _enabled():
@@ -38,7 +46,7 @@ def _page(chat: Chat | None, error: str | None = None, text: str = "", status: i
     asking = _conversation(chat)._asking() if chat else None
     recent = list(db().scalars(select(Chat).where(Chat.user_id == current_user().id)
                                .order_by(Chat.updated_at.desc()).limit(5))) if chat is None else []
-    return render_template("chat.html", chat=chat, messages=messages, asking=asking, error=error, text=text,
+    return render_template("chat/chat.html", chat=chat, messages=messages, asking=asking, error=error, text=text,
                            recent=recent, flowcharts=guidance().content.flowcharts,
                            scenarios=guidance().scenarios), status
 

@@ -2,7 +2,7 @@
 
 from .content import Content, load_content
 from .machine import FlowMachine, WalkPosition
-from .model import Answer, Decision, Flowchart, Outcome, Question
+from .flowchart import Answer, Decision, Flowchart, Outcome, Question
 from .paths import FlowPath, enumerate_paths
 from .yaml_lines import ContentError, ContentIssue
 

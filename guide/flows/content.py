@@ -1,4 +1,4 @@
-"""Read `content/flowcharts.yaml` into flowcharts and check it before anything is served.
+"""Read `content/flowcharts.yaml` (and the flowchart files it lists) into flowcharts and check it before anything is served.
 
 Every problem is reported with the file and line it is on, all at once, so a practice
 lead editing the YAML can fix them in one pass. Nothing here is specific to any one
@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..timescales import Timescale
-from .model import Answer, Decision, Event, Flowchart, Outcome, Question, Role, Route
+from .flowchart import Answer, Decision, Event, Flowchart, Outcome, Question, Role, Route
 from .paths import MAX_PATHS, enumerate_paths
+from .timescales import Timescale
 from .yaml_lines import ContentError, ContentIssue, Located, load_yaml
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -182,10 +182,15 @@ def load_content(directory: Path | str) -> Content:
         content.roles = _read_labelled(check, top, "roles", ROLE_KEYS, Role)
         content.events = _read_labelled(check, top, "events", EVENT_KEYS, Event)
         content.timescales = _read_timescales(check, top, content)
-        raw_charts = _read_flowchart_list(check, top)
-        content.flowcharts = _build_flowcharts(check, raw_charts, content)
-    if check.issues:
-        raise ContentError(check.issues)
+        raw_charts = _read_flowchart_list(check, top, directory)
+        content.flowcharts = _build_flowcharts(raw_charts, content)
+        issues = list(check.issues)
+        for chart_check in {id(c): c for c, _ in raw_charts if c is not check}.values():
+            issues.extend(chart_check.issues)
+    else:
+        issues = check.issues
+    if issues:
+        raise ContentError(issues)
     return content
 
 
@@ -302,7 +307,8 @@ def _read_checklist(check: _Checker, top: Located) -> tuple[ChecklistItem, ...]:
     return tuple(items)
 
 
-def _read_flowchart_list(check: _Checker, top: Located) -> list[Located]:
+def _read_flowchart_list(check: _Checker, top: Located, directory: Path) -> list[tuple[_Checker, Located]]:
+    """The flowcharts in order: written inline, or `- file: flowcharts/<id>.yaml`, one flowchart a file."""
     raw = top["flowcharts"]
     if not isinstance(raw, list):
         check.fail(top.line_of("flowcharts"), "flowcharts must be a list")
@@ -310,15 +316,37 @@ def _read_flowchart_list(check: _Checker, top: Located) -> list[Located]:
     charts, seen = [], {}
     for entry in raw:
         entry = check.mapping(entry, top.line_of("flowcharts"), "flowchart")
-        if entry is None or not check.keys(entry, FLOWCHART_KEYS, "flowchart"):
+        chart_check = check
+        if entry is not None and set(entry) == {"file"}:
+            chart_check, entry = _open_chart_file(check, entry, directory)
+        if entry is None or not chart_check.keys(entry, FLOWCHART_KEYS, "flowchart"):
             continue
-        chart_id = check.ident(entry, "id", "flowchart")
+        chart_id = chart_check.ident(entry, "id", "flowchart")
         if chart_id in seen:
-            check.fail(entry.line_of("id"), f"duplicate flowchart id '{chart_id}' (first at line {seen[chart_id]})")
+            chart_check.fail(entry.line_of("id"), f"duplicate flowchart id '{chart_id}' (first at {seen[chart_id]})")
             continue
-        seen[chart_id] = entry.line_of("id")
-        charts.append(entry)
+        seen[chart_id] = f"{chart_check.path.name} line {entry.line_of('id')}"
+        charts.append((chart_check, entry))
     return charts
+
+
+def _open_chart_file(check: _Checker, entry: Located, directory: Path) -> tuple[_Checker, Located | None]:
+    """One flowchart kept in a file of its own; its problems are reported against that file."""
+    name = check.text(entry, "file", "flowchart file")
+    path = (directory / name).resolve()
+    if not name.endswith(".yaml") or directory.resolve() not in path.parents:
+        check.fail(entry.line_of("file"), f"flowchart file '{name}' must be a .yaml file inside the content folder")
+        return check, None
+    if not path.exists():
+        check.fail(entry.line_of("file"), f"flowchart file '{name}' not found")
+        return check, None
+    try:
+        raw = load_yaml(path)
+    except ContentIssue as issue:
+        check.issues.append(issue)
+        return check, None
+    chart_check = _Checker(path)
+    return chart_check, chart_check.mapping(raw, 1, "the flowchart file")
 
 
 def _read_routes(check: _Checker, raw, line: int, what: str) -> tuple[Route, ...]:
@@ -437,10 +465,11 @@ def _read_outcome(check: _Checker, entry: Located, node_id: str, content, proces
     )
 
 
-def _build_flowcharts(check: _Checker, raw_charts: list[Located], content) -> dict[str, Flowchart]:
+def _build_flowcharts(raw_charts: list[tuple[_Checker, Located]], content) -> dict[str, Flowchart]:
     own: dict[str, Flowchart] = {}
     includes: dict[str, list] = {}
-    for chart in raw_charts:
+    checkers: dict[str, _Checker] = {}
+    for check, chart in raw_charts:
         chart_id = chart["id"]
         what = f"flowchart '{chart_id}'"
         kind = check.text(chart, "kind", what) or "decision"
@@ -455,10 +484,12 @@ def _build_flowcharts(check: _Checker, raw_charts: list[Located], content) -> di
             listed=listed is not False, kind=kind,
         )
         includes[chart_id] = chart.get("include") or []
+        checkers[chart_id] = check
     built: dict[str, Flowchart] = {}
     for chart_id in own:
-        _resolve_includes(check, chart_id, own, includes, built, stack=())
+        _resolve_includes(checkers, chart_id, own, includes, built, stack=())
     for chart in built.values():
+        check = checkers[chart.id]
         _check_graph(check, chart)
         for outcome in chart.outcomes.values():
             if outcome.next_flowchart and outcome.next_flowchart not in built:
@@ -466,8 +497,9 @@ def _build_flowcharts(check: _Checker, raw_charts: list[Located], content) -> di
     return {chart_id: built[chart_id] for chart_id in own if chart_id in built}  # in the file's order
 
 
-def _resolve_includes(check, chart_id, own, includes, built, stack) -> Flowchart | None:
+def _resolve_includes(checkers, chart_id, own, includes, built, stack) -> Flowchart | None:
     """Copy in the nodes of included flowcharts, rerouting their mapped outcomes."""
+    check = checkers[chart_id]
     if chart_id in built:
         return built[chart_id]
     if chart_id in stack:
@@ -487,7 +519,7 @@ def _resolve_includes(check, chart_id, own, includes, built, stack) -> Flowchart
         if other_id not in own:
             check.fail(entry.line_of("flowchart"), f"{what}: unknown flowchart '{other_id}'")
             continue
-        other = _resolve_includes(check, other_id, own, includes, built, stack + (chart_id,))
+        other = _resolve_includes(checkers, other_id, own, includes, built, stack + (chart_id,))
         if other is None:
             continue
         entry_node = check.text(entry, "from", what)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from transitions import Machine, MachineError
 
-from .model import Flowchart, Outcome, Question
+from .flowchart import Flowchart, Outcome, Question
 
 
 def trigger_name(value: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Flowchart
+from .flowchart import Flowchart
 
 MAX_PATHS = 200_000
 

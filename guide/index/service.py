@@ -17,7 +17,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..crypto import UndecryptableValue, blind_match
-from ..models import IndexAudit, IndexChange, IndexChild, IndexConcern, IndexInvolvement, User, utcnow
+from ..models import (
+    IndexAudit,
+    IndexChange,
+    IndexChild,
+    IndexConcern,
+    IndexInvolvement,
+    User,
+    utcnow,
+)
 from . import audit
 from .access import can_use_index, visible_involvements
 from .names import name_key  # noqa: F401  (where look-ups' name rules used to live)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from ..crypto import blind_match
@@ -14,7 +23,7 @@ from .access import can_use_index
 from .audit import verify
 from .service import IndexService, LookupRequest, Refused, patrol, subject_access
 
-bp = Blueprint("index", __name__, url_prefix="/index")
+bp = Blueprint("index", __name__, url_prefix="/index", template_folder="templates")
 
 
 def _policy():
@@ -66,12 +75,12 @@ def lookup():
         except Refused as refused:
             db().rollback()
             errors[refused.field or "lookup"] = refused.message
-            return render_template("index_lookup.html", policy=policy, errors=errors, values=values, walk=walk), refused.status
+            return render_template("index/lookup.html", policy=policy, errors=errors, values=values, walk=walk), refused.status
         if child is None:
             errors["lookup"] = "No child on the index matches those details. Check them and try again."
-            return render_template("index_lookup.html", policy=policy, errors=errors, values=values, walk=walk), 404
+            return render_template("index/lookup.html", policy=policy, errors=errors, values=values, walk=walk), 404
         return redirect(url_for("index.child", child_id=child.id, grant=grant, walk=walk or None), 303)
-    return render_template("index_lookup.html", policy=policy, errors=errors, values=values, walk=walk,
+    return render_template("index/lookup.html", policy=policy, errors=errors, values=values, walk=walk,
                            due=_service().due_for_review())
 
 
@@ -84,7 +93,7 @@ def child(child_id: int):
     except Refused as refused:
         return render_template("refused.html", message=refused.message, walk=None,
                                resume_url=url_for("index.lookup")), refused.status
-    return render_template("index_child.html", policy=_policy(), grant=_grant(), walk=request.args.get("walk", "")[:32],
+    return render_template("index/child.html", policy=_policy(), grant=_grant(), walk=request.args.get("walk", "")[:32],
                            review_due=_review_due(record["mine"]), **record)
 
 
@@ -169,7 +178,7 @@ def manager_patrol():
     report = patrol(db(), _policy(), utcnow() - timedelta(days=days))
     users = {u.id: u for u in db().scalars(select(User))}
     checked, broken, why = verify(current_app.extensions["db_engine"])
-    return render_template("index_patrol.html", report=report, users=users, days=days,
+    return render_template("index/patrol.html", report=report, users=users, days=days,
                            chain={"checked": checked, "broken": broken, "why": why})
 
 
@@ -189,7 +198,7 @@ def subject_access_request():
         else:
             service._audit("subject_access", found.id, reason_text=reason_text)
             result = subject_access(db(), found)
-    return render_template("index_subject_access.html", result=result, error=error, policy=_policy()), (400 if error else 200)
+    return render_template("index/subject_access.html", result=result, error=error, policy=_policy()), (400 if error else 200)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -213,4 +222,4 @@ def manage_users():
     # Names are encrypted in the database, so they are put in order here.
     users = sorted(db().scalars(select(User).where(User.role != "index_manager")),
                    key=lambda user: (user.agency, user.name.casefold()))
-    return render_template("index_users.html", users=users, policy=policy, error=error), (400 if error else 200)
+    return render_template("index/users.html", users=users, policy=policy, error=error), (400 if error else 200)

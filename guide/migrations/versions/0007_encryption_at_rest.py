@@ -7,10 +7,13 @@ Create Date: 2026-11-23 19:10:00
 Rows already in the database are encrypted in place with the app's keys (so migrate through
 the app: `flask --app guide init-db`); an empty database needs no keys.
 """
-from alembic import context, op
 import sqlalchemy as sa
-
-from guide.keys import decrypt_to_plaintext_rows, encrypt_plaintext_rows, require_keyring
+from alembic import context, op
+from guide.keys import (
+    decrypt_to_plaintext_rows,
+    encrypt_plaintext_rows,
+    require_keyring,
+)
 
 revision = '0007'
 down_revision = '0006'

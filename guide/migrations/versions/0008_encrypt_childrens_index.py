@@ -14,11 +14,15 @@ Rows already in the database are encrypted in place with the app's keys (so migr
 the app: `flask --app guide init-db`); an empty database needs no keys. The audit trail's hashes
 cover the plaintext, so the chain stays intact.
 """
-from alembic import context, op
 import sqlalchemy as sa
+from alembic import context, op
+from guide.keys import (
+    decrypt_to_plaintext_rows,
+    encrypt_plaintext_rows,
+    require_keyring,
+)
 
 from guide.index.names import name_key
-from guide.keys import decrypt_to_plaintext_rows, encrypt_plaintext_rows, require_keyring
 
 revision = '0008'
 down_revision = '0007'

@@ -1,0 +1,1 @@
+"""Users and sign-in: accounts, passwords, API tokens, the sign-in pages."""

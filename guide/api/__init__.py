@@ -1,0 +1,1 @@
+"""The JSON API for case-management systems, and its OpenAPI document."""

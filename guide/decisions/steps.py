@@ -1,0 +1,108 @@
+"""Walking a flowchart: start, answer, change an answer. Shared by the web pages and the API.
+
+Every step is checked against the walk's replayed position, so a skipped, replayed or
+tampered step is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..audit import audit
+from ..flows import WalkPosition
+from ..guidance import Guidance
+from ..models import ContentVersion, DecisionRecord, User, Walk, utcnow
+
+
+class StepRefused(Exception):
+    """A step that cannot be taken; `status` is the HTTP status that fits it."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def remember_content_version(db: Session, guidance: Guidance) -> None:
+    """Keep the text of the content version walks are taken on (once per version).
+
+    Checked against the database once per process; after that a set remembers it.
+    """
+    stored = guidance.stored_versions
+    url = str(db.bind.url)
+    if (url, guidance.version) in stored:
+        return
+    if db.scalar(select(ContentVersion.version).where(ContentVersion.version == guidance.version)) is None:
+        try:
+            with db.begin_nested():
+                db.add(ContentVersion(version=guidance.version, files=guidance.content.files))
+        except IntegrityError:
+            pass  # another request stored it at the same moment: that is all we wanted
+    # Remembered only once committed: a rolled-back request must not hide a missing row.
+    event.listen(db, "after_commit", lambda _session: stored.add((url, guidance.version)), once=True)
+
+
+def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str, *,
+               case_id: str | None = None) -> Walk:
+    """Start a walk of a guidance flowchart, or of a case example's decision points (self-study).
+
+    `case_id` links a walk of a guidance flowchart to the case example it is being tried on.
+    """
+    if guidance.flowchart(flowchart_id) is None or (case_id is not None and case_id not in guidance.scenarios):
+        raise StepRefused("There is no flowchart with that name.", status=404)
+    remember_content_version(db, guidance)
+    walk = Walk(user_id=user.id, flowchart_id=flowchart_id, content_version=guidance.version, answers={},
+                case_id=case_id)
+    db.add(walk)
+    db.flush()
+    audit(db, user.id, "walk.start", "walk", walk.id, flowchart=flowchart_id)
+    return walk
+
+
+def position(guidance: Guidance, walk: Walk) -> WalkPosition:
+    return guidance.machines[walk.flowchart_id].replay(walk.answers or {})
+
+
+def walk_for(db: Session, walk_id: str, user: User, *, for_update: bool = False) -> Walk | None:
+    """A walk belongs to the practitioner who took it; anyone else is told it does not exist."""
+    query = select(Walk).where(Walk.id == walk_id, Walk.user_id == user.id)
+    if for_update and db.bind.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return db.scalar(query)
+
+
+def is_recorded(db: Session, walk: Walk) -> bool:
+    return db.scalar(select(DecisionRecord.id).where(DecisionRecord.walk_id == walk.id).limit(1)) is not None
+
+
+def answer(db: Session, guidance: Guidance, walk: Walk, user: User, question_id: str, value: str,
+           *, allow_change: bool = True) -> WalkPosition:
+    """Record an answer to the current question (or, with allow_change, one already on the path).
+
+    Raises StepRefused and changes nothing if the question is not on the walk's path,
+    the answer is not one the question offers, or the walk has already been recorded.
+    """
+    if is_recorded(db, walk):
+        raise StepRefused("This walk has been saved as a decision record and can no longer be changed.")
+    here = position(guidance, walk)
+    question = guidance.flowchart(walk.flowchart_id).questions.get(question_id)
+    if question is None:
+        raise StepRefused("That question is not part of this flowchart.", status=404)
+    is_current = here.current is not None and here.current.id == question_id
+    if not is_current and not (allow_change and here.on_path(question_id)):
+        raise StepRefused("That question is not the one this walk is waiting for. "
+                          "Answer the current question, or change an answer you have already given.")
+    if question.answer(value) is None:
+        raise StepRefused("Select one of the answers offered.", status=400)
+    previous = (walk.answers or {}).get(question_id)
+    # Later answers are kept: if the changed answer leads back onto the same questions,
+    # the practitioner does not have to answer them again (GOV.UK "check your answers").
+    walk.answers = {**(walk.answers or {}), question_id: value}
+    walk.content_version = guidance.version
+    walk.updated_at = utcnow()
+    remember_content_version(db, guidance)
+    audit(db, user.id, "walk.answer" if previous is None else "walk.change", "walk", walk.id,
+          question=question_id, answer=value, previous=previous)
+    return position(guidance, walk)

@@ -1,0 +1,134 @@
+"""The "should I share?" journey: one question per page, check your answers, the outcome, the diagram."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from ..web import current_user, db, guidance, login_required
+from .steps import StepRefused, answer, is_recorded, position, start_walk, walk_for
+
+bp = Blueprint("walks", __name__, template_folder="templates")
+
+
+def _walk_or_404(walk_id: str, *, cases: bool = False):
+    """The signed-in practitioner's walk; case-example walks only where the page serves them."""
+    walk = walk_for(db(), walk_id, current_user())
+    if walk is None or (guidance().is_case(walk.flowchart_id) and not cases):
+        abort(404)
+    return walk
+
+
+def _next_url(walk, where, *, after_change: bool = False) -> str:
+    if where.finished:
+        if guidance().is_case(walk.flowchart_id):
+            return url_for("study.review", walk_id=walk.id)
+        return url_for("walks.check", walk_id=walk.id)
+    return url_for("walks.step", walk_id=walk.id, question_id=where.current.id,
+                   **({"change": 1} if after_change else {}))
+
+
+@bp.post("/flowcharts/<flowchart_id>/start")
+@login_required
+def start(flowchart_id: str):
+    try:
+        walk = start_walk(db(), guidance(), current_user(), flowchart_id)
+    except StepRefused:
+        abort(404)
+    db().commit()
+    return redirect(url_for("walks.step", walk_id=walk.id, question_id=guidance().flowchart(flowchart_id).start), 303)
+
+
+@bp.route("/walks/<walk_id>/<question_id>", methods=["GET", "POST"])
+@login_required
+def step(walk_id: str, question_id: str):
+    walk = _walk_or_404(walk_id, cases=True)
+    case = guidance().scenarios.get(walk.flowchart_id)
+    chart = guidance().flowchart(walk.flowchart_id)
+    where = position(guidance(), walk)
+    question = chart.questions.get(question_id)
+    if question is None:
+        abort(404)
+    changing = request.values.get("change") == "1"
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            where = answer(db(), guidance(), walk, current_user(), question_id, request.form.get("answer", ""))
+        except StepRefused as refused:
+            db().rollback()
+            if refused.status != 400:
+                return render_template("refused.html", message=refused.message, walk=walk,
+                                       resume_url=_next_url(walk, position(guidance(), walk))), refused.status
+            error, status = refused.message, 400
+        else:
+            db().commit()
+            return redirect(_next_url(walk, where, after_change=changing), 303)
+    elif not where.on_path(question_id):
+        # A question further on than the walk has reached: skipping ahead is not allowed.
+        return render_template("refused.html", walk=walk, resume_url=_next_url(walk, where),
+                               message="You cannot skip ahead to that question. "
+                                       "Answer the questions in order."), 409
+    path_ids = [q.id for q, _ in where.path]
+    index = path_ids.index(question_id) if question_id in path_ids else len(path_ids)
+    if changing:
+        back_url = url_for("walks.check", walk_id=walk.id)
+    elif index > 0:
+        back_url = url_for("walks.step", walk_id=walk.id, question_id=path_ids[index - 1])
+    elif case:
+        back_url = url_for("study.case", case_id=case.id)
+    else:
+        back_url = url_for("pages.flowchart", flowchart_id=chart.id)
+    return render_template(
+        "decisions/question.html", walk=walk, chart=chart, question=question, error=error, changing=changing,
+        selected=request.form.get("answer") if error else (walk.answers or {}).get(question_id),
+        back_url=back_url, step_number=index + 1, recorded=is_recorded(db(), walk), case=case,
+    ), status
+
+
+@bp.get("/walks/<walk_id>/check")
+@login_required
+def check(walk_id: str):
+    walk = _walk_or_404(walk_id)
+    where = position(guidance(), walk)
+    if not where.finished:
+        return redirect(_next_url(walk, where))
+    compared = guidance().scenarios.get(walk.case_id) if walk.case_id else None
+    return render_template("decisions/check_answers.html", walk=walk, where=where, chart=guidance().flowchart(walk.flowchart_id),
+                           recorded=is_recorded(db(), walk), compared=compared)
+
+
+@bp.get("/walks/<walk_id>/outcome")
+@login_required
+def outcome(walk_id: str):
+    walk = _walk_or_404(walk_id)
+    where = position(guidance(), walk)
+    if not where.finished:
+        return redirect(_next_url(walk, where))
+    chart = guidance().flowchart(walk.flowchart_id)
+    return render_template("decisions/outcome.html", walk=walk, where=where, chart=chart,
+                           decision=guidance().content.decisions.get(where.outcome.decision),
+                           next_chart=guidance().content.flowcharts.get(where.outcome.next_flowchart),
+                           recorded=is_recorded(db(), walk))
+
+
+@bp.get("/walks/<walk_id>/diagram")
+@login_required
+def walk_diagram(walk_id: str):
+    walk = _walk_or_404(walk_id)
+    where = position(guidance(), walk)
+    here = where.outcome.id if where.finished else where.current.id
+    return _diagram_page(walk.flowchart_id, [q.id for q, _ in where.path], here, walk=walk, where=where)
+
+
+@bp.get("/flowcharts/<flowchart_id>/diagram")
+@login_required
+def diagram(flowchart_id: str):
+    if flowchart_id not in guidance().content.flowcharts:
+        abort(404)
+    return _diagram_page(flowchart_id, [], None)
+
+
+def _diagram_page(flowchart_id, path, here, walk=None, where=None):
+    g.allow_inline_styles = True  # mermaid styles its SVG inline
+    chart = guidance().flowchart(flowchart_id)
+    return render_template("decisions/diagram.html", chart=chart, walk=walk, where=where, path=path, here=here,
+                           mermaid=guidance().diagram(flowchart_id, path, here))

@@ -1,0 +1,1 @@
+"""Decision records: the record form, saving and corrections, who may see which, exports and export jobs."""

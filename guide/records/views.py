@@ -1,0 +1,229 @@
+"""Decision records on the web: the form after an outcome, the confirmation, viewing, printing, correcting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+
+from ..audit import audit
+from ..decisions.steps import StepRefused, position, walk_for
+from ..models import DecisionRecord
+from ..web import current_user, db, guidance, login_required
+from .export_formats import csv_rows, json_rows, pdf
+from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
+from .saving import correct_record, latest_version, save_record, versions
+from .visibility import RecordFilter, can_view, visible_records
+
+bp = Blueprint("records", __name__, template_folder="templates")
+
+PAGE_SIZE = 25
+
+
+def form_values() -> dict:
+    """The record form as the checks expect it: lists for checkboxes, one ISO date from day/month/year."""
+    raw = {key: value for key, value in request.form.items()}
+    raw["checklist"] = request.form.getlist("checklist")
+    day, month, year = (request.form.get(f"shared_on-{part}", "").strip() for part in ("day", "month", "year"))
+    if day or month or year:
+        raw["shared_on"] = f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}" if (
+            day.isdigit() and month.isdigit() and year.isdigit()) else "invalid"
+    return raw
+
+
+def _options(mapping: dict) -> list[dict]:
+    return [{"value": value, "text": text} for value, text in mapping.items()]
+
+
+def _form_context(decision_id: str) -> dict:
+    return {
+        "decision": guidance().content.decisions[decision_id],
+        "checklist": guidance().content.sharing_checklist,
+        "consent_positions": _options(CONSENT_POSITIONS), "share_methods": _options(SHARE_METHODS),
+        "bases": _options(BASES), "yes_no": _options(YES_NO),
+    }
+
+
+@bp.route("/walks/<walk_id>/record", methods=["GET", "POST"])
+@login_required
+def new(walk_id: str):
+    walk = walk_for(db(), walk_id, current_user())
+    if walk is None:
+        abort(404)
+    where = position(guidance(), walk)
+    if not where.finished:
+        return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
+    errors, values = {}, {"other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
+    if request.method == "POST":
+        values = form_values()
+        try:
+            record = save_record(db(), guidance(), walk, current_user(), values)
+        except RecordInvalid as invalid:
+            db().rollback()
+            errors = invalid.errors
+        except StepRefused as refused:
+            db().rollback()
+            return render_template("refused.html", message=refused.message, walk=walk,
+                                   resume_url=url_for("records.index")), refused.status
+        else:
+            db().commit()
+            return redirect(url_for("records.saved", record_id=record.id), 303)
+    return render_template("records/record_form.html", walk=walk, where=where, errors=errors, values=values,
+                           action=url_for("records.new", walk_id=walk.id), correcting=None,
+                           **_form_context(where.outcome.decision)), (400 if errors else 200)
+
+
+def _visible_or_404(record_id: str) -> DecisionRecord:
+    record = db().get(DecisionRecord, record_id)
+    if record is None or not can_view(current_user(), record):
+        # The same answer whether it does not exist or is not yours: no probing for records.
+        abort(404)
+    return record
+
+
+@bp.get("/records/<record_id>/saved")
+@login_required
+def saved(record_id: str):
+    return render_template("records/record_saved.html", record=_visible_or_404(record_id))
+
+
+@bp.get("/records/<record_id>")
+@login_required
+def show(record_id: str):
+    record = _visible_or_404(record_id)
+    audit(db(), current_user().id, "record.view", "decision_record", record.id, reference=record.reference,
+          version=record.version)
+    db().commit()
+    latest = latest_version(db(), record.reference)
+    return render_template("records/record.html", record=record, details=record.body["details"],
+                           versions=versions(db(), record.reference), latest=latest,
+                           can_correct=latest.id == record.id and record.author_id == current_user().id,
+                           labels={"consent": CONSENT_POSITIONS, "method": SHARE_METHODS, "basis": BASES, "yes_no": YES_NO},
+                           checklist=guidance().content.sharing_checklist,
+                           print_view=request.args.get("print") == "1")
+
+
+@bp.route("/records/<record_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(record_id: str):
+    record = _visible_or_404(record_id)
+    errors = {}
+    values = dict(record.body["details"])
+    if values.get("shared_on"):
+        year, month, day = values["shared_on"].split("-")
+        values.update({"shared_on-day": day, "shared_on-month": month, "shared_on-year": year})
+    if request.method == "POST":
+        values = form_values()
+        try:
+            new_version = correct_record(db(), guidance(), record, current_user(), values)
+        except RecordInvalid as invalid:
+            db().rollback()
+            errors = invalid.errors
+        except StepRefused as refused:
+            db().rollback()
+            return render_template("refused.html", message=refused.message, walk=None,
+                                   resume_url=url_for("records.show", record_id=record.id)), refused.status
+        else:
+            db().commit()
+            return redirect(url_for("records.saved", record_id=new_version.id), 303)
+    return render_template("records/record_form.html", walk=None, where=None, errors=errors, values=values,
+                           action=url_for("records.correct", record_id=record.id), correcting=record,
+                           **_form_context(record.decision)), (400 if errors else 200)
+
+
+PDF_BUNDLE_LIMIT = 200
+
+
+def _filters() -> RecordFilter:
+    """Filters from the query string; anything malformed is ignored rather than guessed."""
+    args = request.args
+
+    def day(name):
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    return RecordFilter(
+        date_from=day("from"), date_to=day("to"), team=args.get("team", "")[:200],
+        flowchart=args.get("flowchart", "")[:64], decision=args.get("decision", "")[:64],
+        consent=args.get("consent", "")[:32], author=args.get("author", "")[:100],
+        subject_ref=args.get("subject", "")[:100], all_versions=bool(args.get("subject")))
+
+
+@bp.get("/records")
+@login_required
+def index():
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    wanted = _filters()
+    rows, total = visible_records(db(), current_user(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, wanted=wanted)
+    if wanted.subject_ref:
+        # The child's reference goes in the (encrypted) detail, not the object id, which is in clear.
+        audit(db(), current_user().id, "record.subject_access", "subject", "-", subject_ref=wanted.subject_ref,
+              count=total)
+        db().commit()
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("records/records.html", records=rows, total=total, page=page, wanted=wanted, query=query,
+                           pages=max(1, -(-total // PAGE_SIZE)), decisions=guidance().content.decisions,
+                           flowcharts=guidance().content.flowcharts, consent_positions=CONSENT_POSITIONS,
+                           pdf_limit=PDF_BUNDLE_LIMIT)
+
+
+def _export_audit(kind: str, wanted: RecordFilter) -> None:
+    audit(db(), current_user().id, "record.export", "decision_record", "*", format=kind, filters=wanted.as_dict())
+    db().commit()
+
+
+@bp.get("/records/export.csv")
+@login_required
+def export_csv():
+    wanted = _filters()
+    _export_audit("csv", wanted)
+    return Response(stream_with_context(csv_rows(db(), current_user(), wanted)), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=decision-records.csv"})
+
+
+@bp.get("/records/export.json")
+@login_required
+def export_json():
+    from ..api.views import record_json
+    wanted = _filters()
+    _export_audit("json", wanted)
+    return Response(stream_with_context(json_rows(db(), current_user(), wanted, record_json)),
+                    mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=decision-records.json"})
+
+
+@bp.get("/records/export.pdf")
+@login_required
+def export_pdf():
+    wanted = _filters()
+    rows, total = visible_records(db(), current_user(), limit=PDF_BUNDLE_LIMIT + 1, wanted=wanted)
+    if total > PDF_BUNDLE_LIMIT:
+        abort(413)
+    _export_audit("pdf", wanted)
+    return Response(pdf(rows, guidance().content.sharing_checklist), mimetype="application/pdf",
+                    headers={"Content-Disposition": "attachment; filename=decision-records.pdf"})
+
+
+@bp.get("/records/<record_id>.pdf")
+@login_required
+def record_pdf(record_id: str):
+    record = _visible_or_404(record_id)
+    audit(db(), current_user().id, "record.export", "decision_record", record.id, format="pdf")
+    db().commit()
+    return Response(pdf([record], guidance().content.sharing_checklist), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={record.reference}-v{record.version}.pdf"})

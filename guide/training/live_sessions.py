@@ -1,0 +1,220 @@
+"""Live training sessions: the trainer's screen, and participants joining from their own devices."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from sqlalchemy import select
+
+from ..models import TrainingSession
+from ..web import current_user, db, guidance, roles_required
+from .service import (
+    REVEALED,
+    Refused,
+    cast_vote,
+    create_session,
+    current_step,
+    has_voted,
+    is_open,
+    join,
+    move,
+    open_session_for_code,
+    participant_count,
+    report,
+    steps,
+    tally,
+)
+
+bp = Blueprint("sessions", __name__, template_folder="templates")
+
+TRAINERS = ("trainer", "admin")
+
+
+def _own_session(session_id: str) -> TrainingSession:
+    training = db().get(TrainingSession, session_id)
+    if training is None:
+        abort(404)
+    if training.trainer_id != current_user().id:
+        abort(403)
+    return training
+
+
+@bp.route("/training", methods=["GET", "POST"])
+@roles_required(*TRAINERS)
+def index():
+    error = None
+    if request.method == "POST":
+        try:
+            training = create_session(db(), guidance(), current_user(), request.form.getlist("cases"),
+                                      keep_names=request.form.get("keep_names") == "yes")
+        except Refused as refused:
+            db().rollback()
+            error = refused.message
+        else:
+            db().commit()
+            return redirect(url_for("sessions.control", session_id=training.id), 303)
+    mine = list(db().scalars(select(TrainingSession).where(TrainingSession.trainer_id == current_user().id)
+                             .order_by(TrainingSession.created_at.desc()).limit(20)))
+    return render_template("training/training.html", cases=guidance().scenarios.values(), sessions=mine, error=error,
+                           is_open=is_open), (400 if error else 200)
+
+
+def _live_context(training: TrainingSession) -> dict:
+    step = current_step(guidance(), training)
+    return {
+        "training": training, "step": step, "total_steps": len(steps(guidance(), training)),
+        "counts": tally(db(), training, step.index) if step else {},
+        "joined": participant_count(db(), training),
+    }
+
+
+@bp.get("/training/sessions/<session_id>")
+@roles_required(*TRAINERS)
+def control(session_id: str):
+    training = _own_session(session_id)
+    join_url = url_for("sessions.join_page", code=training.code, _external=True)
+    qr = Markup(segno.make(join_url, error="m").svg_inline(scale=5, title=f"QR code to join with code {training.code}"))
+    return render_template("training/session_control.html", join_url=join_url, qr=qr, open=is_open(training),
+                           **_live_context(training))
+
+
+@bp.get("/training/sessions/<session_id>/live")
+@roles_required(*TRAINERS)
+def live(session_id: str):
+    """The tally and the number who have joined, polled by the trainer's screen."""
+    return render_template("training/_session_live.html", **_live_context(_own_session(session_id)))
+
+
+@bp.post("/training/sessions/<session_id>/move")
+@roles_required(*TRAINERS)
+def move_room(session_id: str):
+    training = _own_session(session_id)
+    try:
+        move(db(), guidance(), training, current_user(), request.form.get("action", ""),
+             request.form.get("state", ""), int(request.form.get("step", "-1") or -1))
+    except (Refused, ValueError) as refused:
+        db().rollback()
+        message = getattr(refused, "message", "That action is not allowed.")
+        return render_template("refused.html", message=message, walk=None,
+                               resume_url=url_for("sessions.control", session_id=session_id)), getattr(refused, "status", 400)
+    db().commit()
+    return redirect(url_for("sessions.control", session_id=session_id), 303)
+
+
+@bp.get("/training/sessions/<session_id>/report")
+@roles_required(*TRAINERS)
+def session_report(session_id: str):
+    training = _own_session(session_id)
+    return render_template("training/session_report.html", training=training, rows=report(db(), guidance(), training),
+                           joined=participant_count(db(), training))
+
+
+@bp.get("/training/sessions/<session_id>/report.csv")
+@roles_required(*TRAINERS)
+def session_report_csv(session_id: str):
+    training = _own_session(session_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["case_number", "case", "decision_point", "question", "guidance_answer", "votes",
+                     "agreed_with_guidance", "agreed_percent", "votes_by_option"])
+    for row in report(db(), guidance(), training):
+        point = row.step.point
+        writer.writerow([row.step.case.number, row.step.case.title, point.id, point.question,
+                         point.guidance_option.label, row.total, row.agreed,
+                         "" if row.agreed_percent is None else row.agreed_percent,
+                         "; ".join(f"{o.label}: {row.counts.get(o.value, 0)}" for o in point.options)])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=session-{training.code}-report.csv"})
+
+
+# --- participants: no account, a name and the code --------------------------------------
+
+def _participant_id(training: TrainingSession) -> int | None:
+    return (session.get("joined") or {}).get(training.id)
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join_page():
+    error, code, name = None, request.values.get("code", "")[:20], ""
+    if request.method == "POST":
+        name = request.form.get("name", "")[:200]
+        try:
+            training, participant = join(db(), code, name)
+        except Refused as refused:
+            db().rollback()
+            error = refused.message
+        else:
+            db().commit()
+            joined = dict(session.get("joined") or {})
+            joined[training.id] = participant.id
+            session["joined"] = joined
+            return redirect(url_for("sessions.room", code=training.code), 303)
+    return render_template("training/join.html", error=error, code=code, name=name), (400 if error else 200)
+
+
+def _room(code: str):
+    try:
+        training = open_session_for_code(db(), code)
+    except Refused:
+        training = db().scalar(select(TrainingSession).where(TrainingSession.code == code.upper()))
+        if training is None or _participant_id(training) is None:
+            return None
+    return training
+
+
+def _panel_context(training: TrainingSession, error: str | None = None) -> dict:
+    step = current_step(guidance(), training)
+    participant_id = _participant_id(training)
+    return {
+        "training": training, "step": step, "error": error,
+        "my_vote": has_voted(db(), training, participant_id, step.index) if step else None,
+        "counts": tally(db(), training, step.index) if step and training.state == REVEALED else {},
+    }
+
+
+@bp.get("/join/<code>")
+def room(code: str):
+    training = _room(code)
+    if training is None or _participant_id(training) is None:
+        return redirect(url_for("sessions.join_page", code=code))
+    return render_template("training/session_room.html", **_panel_context(training))
+
+
+@bp.get("/join/<code>/panel")
+def panel(code: str):
+    """Polled by participants' pages: nothing new (204) until the trainer moves the room."""
+    training = _room(code)
+    if training is None or _participant_id(training) is None:
+        abort(404)
+    if request.args.get("seen") == str(training.revision):
+        return Response(status=204)
+    return render_template("training/_session_panel.html", **_panel_context(training))
+
+
+@bp.post("/join/<code>/vote")
+def vote(code: str):
+    training = _room(code)
+    if training is None:
+        return redirect(url_for("sessions.join_page", code=code))
+    try:
+        cast_vote(db(), guidance(), training, _participant_id(training),
+                  int(request.form.get("step", "-1") or -1), request.form.get("vote", ""))
+    except (Refused, ValueError) as refused:
+        db().rollback()
+        message = getattr(refused, "message", "Choose one of the options.")
+        return render_template("training/session_room.html", **_panel_context(training, error=message)), getattr(refused, "status", 400)
+    db().commit()
+    return redirect(url_for("sessions.room", code=training.code), 303)
