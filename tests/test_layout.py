@@ -85,3 +85,22 @@ def test_no_module_name_is_another_plus_a_suffix():
     names |= {p.name for p in GUIDE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     clashes = [(a, b) for a in names for b in names if a != b and b.startswith(a) and len(b) - len(a) <= 3]
     assert clashes == []
+
+
+def test_every_guide_import_names_a_module_that_exists():
+    """Migrations and lazy imports too: a stale name after a move fails here, not on a fresh machine."""
+    modules = {module_name(p) for p in GUIDE.rglob("*.py")}
+    missing = []
+    for path in GUIDE.rglob("*.py"):
+        here = module_name(path)
+        package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                if target.startswith("guide") and target not in modules:
+                    missing.append((str(path.relative_to(GUIDE)), target))
+    assert missing == [], missing

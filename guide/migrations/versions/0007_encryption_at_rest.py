@@ -9,7 +9,7 @@ the app: `flask --app guide init-db`); an empty database needs no keys.
 """
 import sqlalchemy as sa
 from alembic import context, op
-from guide.keys import (
+from guide.key_rotation import (
     decrypt_to_plaintext_rows,
     encrypt_plaintext_rows,
     require_keyring,

@@ -16,7 +16,7 @@ cover the plaintext, so the chain stays intact.
 """
 import sqlalchemy as sa
 from alembic import context, op
-from guide.keys import (
+from guide.key_rotation import (
     decrypt_to_plaintext_rows,
     encrypt_plaintext_rows,
     require_keyring,
