@@ -29,7 +29,9 @@ RESERVED_NODE_IDS = frozenset({"check", "outcome", "record", "diagram"})
 FLOWCHARTS_FILE = "flowcharts.yaml"
 
 TOP_KEYS = {"decisions": True, "flowcharts": True, "sharing_checklist": False,
-            "roles": False, "events": False, "timescales": False}
+            "roles": False, "events": False, "timescales": False, "edition": False}
+# The edition of the guidance and law the content walks: every record keeps it.
+EDITION_KEYS = {"title": True, "date": True, "status": True, "note": True}
 ROLE_KEYS = {"label": True}
 EVENT_KEYS = {"label": True, "hint": False}
 TIMESCALE_KEYS = {"id": True, "label": True, "from": True, "cite": True, "who": False,
@@ -49,7 +51,7 @@ QUESTION_KEYS = {
 }
 ANSWER_KEYS = {"value": True, "label": True, "reason": True, "next": True, "hint": False}
 OUTCOME_KEYS = {"id": True, "outcome": True, "title": True, "body": True, "cite": True,
-                "next_flowchart": False, **STEP_KEYS}
+                "next_flowchart": False, "actions": False, **STEP_KEYS}
 INCLUDE_KEYS = {"flowchart": True, "from": True, "outcomes": False}
 ROUTE_KEYS = {"goto": True, "when": False}
 CHECKLIST_KEYS = {"id": True, "label": True, "cite": True}
@@ -75,6 +77,7 @@ class Content:
     roles: dict[str, Role] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
     timescales: dict[str, "Timescale"] = field(default_factory=dict)
+    edition: "Edition | None" = None
 
     def steps_for(self, chart: Flowchart, role: str | None) -> list:
         """The steps of a process flowchart a role takes part in (all of them without a role)."""
@@ -178,6 +181,7 @@ def load_content(directory: Path | str) -> Content:
     top = check.mapping(raw, 1, "the file")
     if top is not None and check.keys(top, TOP_KEYS, "the file"):
         content.decisions = _read_decisions(check, top)
+        content.edition = _read_edition(check, top)
         content.sharing_checklist = _read_checklist(check, top)
         content.roles = _read_labelled(check, top, "roles", ROLE_KEYS, Role)
         content.events = _read_labelled(check, top, "events", EVENT_KEYS, Event)
@@ -461,8 +465,48 @@ def _read_outcome(check: _Checker, entry: Located, node_id: str, content, proces
     return Outcome(
         id=node_id, decision=decision, title=check.text(entry, "title", what),
         body=check.text(entry, "body", what), cite=check.cite(entry, what), line=entry.line,
-        next_flowchart=check.text(entry, "next_flowchart", what), **_read_step(check, entry, what, content, process),
+        next_flowchart=check.text(entry, "next_flowchart", what), actions=_read_actions(check, entry, what),
+        **_read_step(check, entry, what, content, process),
     )
+
+
+def _read_actions(check: _Checker, entry: Located, what: str) -> tuple[str, ...]:
+    """An outcome's "What to do now": a list of short steps, each non-empty text."""
+    raw = entry.get("actions")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        check.fail(entry.line_of("actions"), f"{what}: actions must be a list of short steps (text)")
+        return ()
+    actions = []
+    for number, action in enumerate(raw, 1):
+        if not isinstance(action, str) or isinstance(action, bool) or not action.strip():
+            check.fail(entry.line_of("actions"), f"{what}: action {number} must be non-empty text")
+            continue
+        actions.append(action.strip())
+    return tuple(actions)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Which guidance and law the content walks, said plainly (kept on every record)."""
+
+    title: str
+    date: str
+    status: str
+    note: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+def _read_edition(check: _Checker, top: Located) -> Edition | None:
+    if "edition" not in top:
+        return None
+    raw = check.mapping(top["edition"], top.line_of("edition"), "edition")
+    if raw is None or not check.keys(raw, EDITION_KEYS, "edition"):
+        return None
+    return Edition(**{key: check.text(raw, key, "edition") for key in EDITION_KEYS})
 
 
 def _build_flowcharts(raw_charts: list[tuple[_Checker, Located]], content) -> dict[str, Flowchart]:

@@ -68,6 +68,8 @@ class Outcome:
     does: str = ""
     timescale: str = ""
     next_flowchart: str = ""  # the flowchart offered next, e.g. the referral process after "share"
+    # Short imperative steps, in order ("What to do now"), each markdown; cited in `cite`.
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,16 @@ KEY_QUESTIONS = {
     "purpose": {"yes", "no", "not_sure"},
     "identifiable": {"yes", "no", "not_sure"},
     "confidential": {"yes", "no", "not_sure"},
-    "consent": {"yes_explicit", "yes_implied", "refused", "not_asked", "not_sure"},
+    "consent": {"yes_explicit", "yes_implied", "refused", "cannot_obtain", "not_asked", "not_sure"},
     "statutory": {"yes", "no", "not_sure"},
     "public_interest": {"yes", "no", "not_sure"},
 }
 KEY_ORDER = ["purpose", "identifiable", "confidential", "consent", "statutory", "public_interest"]
 
 # The Data Protection Act questions borrowed from `dpa1998` (personal data and lawfulness
-# are not re-asked: `identifiable` and the confidentiality questions answer them).
+# are not re-asked: `identifiable` and the confidentiality questions answer them). They are
+# asked only where their answers can change the outcome: with no consent and no concern about
+# harm (XG App1 §3.2, §3.4–3.10; issue 11).
 DPA_QUESTIONS = ["dpa_fair", "dpa_schedule2", "dpa_sensitive", "dpa_schedule3", "dpa_compatible", "dpa_other_principles"]
 
 # What each outcome decides — the test's own view, checked against the YAML's.
@@ -39,6 +41,10 @@ OUTCOME_DECISION = {
     "do_not_share_no_purpose": "do_not_share",
     "share_anonymised": "share",
     "share_not_confidential": "share",
+    "share_not_confidential_concern": "share",
+    "share_without_consent_serious_harm": "share_without_consent",
+    "seek_explicit_consent": "seek_consent_first",
+    "seek_advice_no_consent_possible": "seek_advice",
     "share_with_consent": "share_with_consent",
     "must_share_statutory": "must_share",
     "share_without_consent_public_interest": "share_without_consent",
@@ -86,7 +92,8 @@ SEEK_ADVICE_FOR = {
     "harm_threshold": "seek_advice_harm",
     "health_professional": "seek_advice_health_professional",
     "public_interest": "seek_advice_public_interest",
-    "share_extent": "seek_advice_share_extent",
+    "limited_enquiry": "seek_advice_share_extent",
+    "implied_consent_sensitive": "dpa_seek_advice_schedule3",
     "dpa_fair": "dpa_seek_advice_fair",
     "dpa_schedule2": "dpa_seek_advice_schedule2",
     "dpa_sensitive": "dpa_seek_advice_sensitive",
@@ -245,50 +252,88 @@ def test_anonymised_information_may_be_shared(machine):
     assert asked(position) == ["purpose", "identifiable"]
 
 
-def test_identifiable_information_that_is_not_confidential_may_be_shared_after_the_dpa_checks(machine):
-    position = walk(machine, {"purpose": "yes", "identifiable": "yes", "confidential": "no", **DPA_OK})
+def test_identifiable_information_that_is_not_confidential_and_no_concern_is_shared_after_the_dpa_checks(machine):
+    position = walk(machine, {"purpose": "yes", "identifiable": "yes", "confidential": "no", "harm_threshold": "no",
+                              **DPA_OK})
     ends_in(position, "share_not_confidential", "share")
-    assert asked(position)[3:] == ["dpa_fair", "dpa_schedule2", "dpa_sensitive", "dpa_compatible", "dpa_other_principles"]
+    assert asked(position)[3:] == ["harm_threshold", "dpa_fair", "dpa_schedule2", "dpa_sensitive", "dpa_compatible",
+                                   "dpa_other_principles"]
 
 
-def test_not_confidential_goes_straight_to_the_dpa_fairness_question(machine):
+def test_not_confidential_asks_about_harm_first(machine):
+    # WTD App3 §3.18: information that is not confidential about harm still calls for a referral.
     position = walk(machine, {"purpose": "yes", "identifiable": "yes", "confidential": "no"})
-    assert position.current.id == "dpa_fair"
+    assert position.current.id == "harm_threshold"
+    for concern in ("yes", "suspicion", "section_47", "other_ground"):
+        position = walk(machine, {"purpose": "yes", "identifiable": "yes", "confidential": "no", "harm_threshold": concern})
+        ends_in(position, "share_not_confidential_concern", "share")
+        assert "refer" in position.outcome.body and "999" in position.outcome.body
 
 
 def test_explicit_consent_from_the_right_person_still_valid_means_share_with_consent(machine):
-    answers = {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes", "consent_valid": "yes", **DPA_OK}
+    answers = {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes", "consent_valid": "yes"}
     position = walk(machine, answers)
     ends_in(position, "share_with_consent", "share_with_consent")
     assert "statutory" not in asked(position)
     assert "public_interest" not in asked(position)
+    # Valid explicit consent settles the Data Protection Act checks (XG App1 §3.4–3.5, §3.8, §3.10).
+    assert not set(asked(position)) & set(DPA_QUESTIONS)
+    assert "Schedule 3" in position.reasons()[-1]["reason"]
 
 
-def test_implied_consent_still_valid_means_share_with_consent(machine):
-    answers = {**CONFIDENTIAL, "consent": "yes_implied", "consent_who": "yes", "consent_valid": "yes", **DPA_OK}
+def test_implied_consent_still_valid_means_share_with_consent_when_nothing_sensitive(machine):
+    answers = {**CONFIDENTIAL, "consent": "yes_implied", "consent_who": "yes", "consent_valid": "yes"}
+    assert walk(machine, answers).current.id == "implied_consent_sensitive"
+    ends_in(walk(machine, {**answers, "implied_consent_sensitive": "no"}), "share_with_consent", "share_with_consent")
+
+
+def test_implied_consent_between_health_professionals_for_care_shares_health_information(machine):
+    # WTD App3 §4.14 (GP to hospital specialist); XG §8.2, §8.15 — flagged as unsettled against XG App1 §3.8.
+    answers = {**CONFIDENTIAL, "consent": "yes_implied", "consent_who": "yes", "consent_valid": "yes",
+               "implied_consent_sensitive": "health_care"}
     ends_in(walk(machine, answers), "share_with_consent", "share_with_consent")
 
 
+def test_implied_consent_for_other_sensitive_data_asks_for_explicit_consent_not_do_not_share(machine):
+    answers = {**CONFIDENTIAL, "consent": "yes_implied", "consent_who": "yes", "consent_valid": "yes",
+               "implied_consent_sensitive": "other"}
+    ends_in(walk(machine, answers), "seek_explicit_consent", "seek_consent_first")
+
+
 def test_consent_from_the_wrong_person_and_safe_to_ask_means_seek_consent_first(machine):
-    answers = {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "no", "consent_seek_safe": "no"}
+    answers = {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "no", "statutory": "no", "consent_seek_safe": "no"}
     ends_in(walk(machine, answers), "seek_consent_first", "seek_consent_first")
 
 
 def test_consent_no_longer_valid_and_safe_to_ask_again_means_seek_consent_first(machine):
     answers = {**CONFIDENTIAL, "consent": "yes_implied", "consent_who": "yes", "consent_valid": "no",
-               "consent_seek_safe": "no"}
+               "statutory": "no", "consent_seek_safe": "no"}
     ends_in(walk(machine, answers), "seek_consent_first", "seek_consent_first")
 
 
+def test_consent_not_asked_asks_about_a_legal_duty_before_whether_it_is_safe_to_ask(machine):
+    # WTD App3 §4.23–4.24: a duty or order means you must share whatever the consent position.
+    position = walk(machine, {**CONFIDENTIAL, "consent": "not_asked"})
+    assert position.current.id == "statutory"
+    ends_in(walk(machine, {**CONFIDENTIAL, "consent": "not_asked", "statutory": "yes"}), "must_share_statutory", "must_share")
+
+
 def test_consent_not_asked_and_safe_to_ask_means_seek_consent_first(machine):
-    position = walk(machine, {**CONFIDENTIAL, "consent": "not_asked", "consent_seek_safe": "no"})
+    position = walk(machine, {**CONFIDENTIAL, "consent": "not_asked", "statutory": "no", "consent_seek_safe": "no"})
     ends_in(position, "seek_consent_first", "seek_consent_first")
     assert "consent_who" not in asked(position)
 
 
-def test_consent_not_sought_because_asking_would_increase_risk_moves_on_to_statutory(machine):
-    position = walk(machine, {**CONFIDENTIAL, "consent": "not_asked", "consent_seek_safe": "yes"})
-    assert position.current.id == "statutory"
+def test_consent_not_sought_because_asking_would_increase_risk_moves_on_to_harm(machine):
+    position = walk(machine, {**CONFIDENTIAL, "consent": "not_asked", "statutory": "no", "consent_seek_safe": "yes"})
+    assert position.current.id == "harm_threshold"
+
+
+def test_consent_that_cannot_be_obtained_goes_to_the_public_interest_not_back_to_asking(machine):
+    # XG §4.13, §4.17; WTD App3 §3.9.
+    position = walk(machine, {**CONFIDENTIAL, "consent": "cannot_obtain", "statutory": "no"})
+    assert position.current.id == "harm_threshold"
+    assert "consent_seek_safe" not in asked(position)
 
 
 def test_consent_refused_by_the_right_person_moves_on_to_statutory(machine):
@@ -298,7 +343,7 @@ def test_consent_refused_by_the_right_person_moves_on_to_statutory(machine):
 
 
 def test_consent_refused_by_the_wrong_person_asks_whether_to_seek_it_from_the_right_one(machine):
-    position = walk(machine, {**CONFIDENTIAL, "consent": "refused", "consent_who": "no"})
+    position = walk(machine, {**CONFIDENTIAL, "consent": "refused", "consent_who": "no", "statutory": "no"})
     assert position.current.id == "consent_seek_safe"
 
 
@@ -308,91 +353,104 @@ def test_consent_refused_and_a_statutory_duty_means_must_share_without_dpa_quest
     assert not set(asked(position)) & set(DPA_QUESTIONS)
 
 
-def test_consent_not_sought_and_a_court_order_means_must_share(machine):
-    answers = {**CONFIDENTIAL, "consent": "not_asked", "consent_seek_safe": "yes", "statutory": "yes"}
-    ends_in(walk(machine, answers), "must_share_statutory", "must_share")
-
-
 def test_refused_and_significant_harm_and_public_interest_means_share_without_consent(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes", **DPA_OK}
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes"}
     position = walk(machine, answers)
     ends_in(position, "share_without_consent_public_interest", "share_without_consent")
-    assert "share_extent" not in asked(position)
+    assert "limited_enquiry" not in asked(position)
     assert "health_professional" not in asked(position)
+    # The Data Protection Act points are settled and recorded, not asked (XG App1 §3.2, §3.4–3.10).
+    assert not set(asked(position)) & set(DPA_QUESTIONS)
+    harm_reason = next(r for r in position.reasons() if r["question_id"] == "harm_threshold")["reason"]
+    assert "XG App1" in harm_reason
 
 
-def test_significant_harm_with_the_crime_prevention_exception_and_sensitive_data(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes",
-               "dpa_fair": "yes_exempt", "dpa_schedule2": "yes", "dpa_sensitive": "yes", "dpa_schedule3": "yes",
-               "dpa_compatible": "yes_exempt", "dpa_other_principles": "yes"}
+def test_a_section_47_request_is_weighed_in_the_public_interest(machine):
+    # XG §11.4; XG App2 §2.1: the requester's concern counts, not only the practitioner's own.
+    answers = {**CONFIDENTIAL, "consent": "not_asked", "statutory": "no", "consent_seek_safe": "yes",
+               "harm_threshold": "section_47", "public_interest": "yes"}
     ends_in(walk(machine, answers), "share_without_consent_public_interest", "share_without_consent")
 
 
-def test_significant_harm_but_judged_no_public_interest_means_seek_advice_before_not_sharing(machine):
+def test_serious_harm_to_an_adult_gets_its_own_outcome(machine):
+    # WTD App3 §3.12, third bullet: not a children's social care referral about a child.
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "other_ground", "public_interest": "yes"}
+    position = walk(machine, answers)
+    ends_in(position, "share_without_consent_serious_harm", "share_without_consent")
+    assert "police" in position.outcome.body
+
+
+def test_significant_harm_but_not_the_substance_offers_a_limited_enquiry(machine):
+    # WTD App3 §4.25: limited sharing to reach an informed decision.
     answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "no"}
-    ends_in(walk(machine, answers), "seek_advice_concern_not_shared", "seek_advice")
+    assert walk(machine, answers).current.id == "limited_enquiry"
+    ends_in(walk(machine, {**answers, "limited_enquiry": "yes"}), "share_limited_to_decide", "share_limited")
+    ends_in(walk(machine, {**answers, "limited_enquiry": "no"}), "seek_advice_concern_not_shared", "seek_advice")
 
 
-def test_below_the_harm_threshold_proportionate_and_limited_means_share_limited(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "share_extent": "limited", **DPA_OK}
+def test_below_the_harm_threshold_a_limited_enquiry_goes_through_the_dpa_checks(machine):
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "no", "limited_enquiry": "yes", **DPA_OK}
     ends_in(walk(machine, answers), "share_limited_to_decide", "share_limited")
 
 
-def test_below_the_harm_threshold_proportionate_and_substantive_means_share_without_consent(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "share_extent": "substantive",
-               **DPA_OK}
+def test_below_the_harm_threshold_proportionate_means_share_without_consent(machine):
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", **DPA_OK}
     ends_in(walk(machine, answers), "share_without_consent_proportionate", "share_without_consent")
 
 
-def test_below_the_harm_threshold_and_not_proportionate_means_do_not_share(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "no"}
+def test_below_the_harm_threshold_and_not_even_a_limited_enquiry_means_do_not_share(machine):
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "no", "limited_enquiry": "no"}
     ends_in(walk(machine, answers), "do_not_share_public_interest", "do_not_share")
 
 
-def test_health_professional_with_a_reasonable_suspicion_makes_tier_one_enquiries(machine):
+def test_when_consent_cannot_be_obtained_there_is_no_refusal_to_respect(machine):
+    answers = {**CONFIDENTIAL, "consent": "cannot_obtain", "statutory": "no", "harm_threshold": "no",
+               "public_interest": "no", "limited_enquiry": "no"}
+    ends_in(walk(machine, answers), "seek_advice_no_consent_possible", "seek_advice")
+
+
+def test_health_professional_with_a_reasonable_suspicion_is_offered_tier_one_after_no(machine):
+    # XG §8.8–8.10: "No" to sharing the substance still offers the tier-one enquiry.
     answers = {**REFUSED_NO_DUTY, "harm_threshold": "suspicion", "health_professional": "yes",
-               "public_interest": "yes", **DPA_OK}
+               "public_interest": "no", "limited_enquiry": "yes"}
     position = walk(machine, answers)
     ends_in(position, "share_limited_tier_one", "share_limited")
-    assert "share_extent" not in asked(position)
+    assert position.outcome.next_flowchart == "referral"
 
 
 def test_health_professional_with_reasonable_grounds_for_belief_is_tier_two(machine):
     # XG §8.9 ii: reasonable grounds for believing → consider sharing substantive information.
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes", **DPA_OK}
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes"}
     position = walk(machine, answers)
     ends_in(position, "share_without_consent_public_interest", "share_without_consent")
     assert "tier two" in position.outcome.body
 
 
-def test_other_practitioner_with_a_suspicion_is_asked_how_much_to_share(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "suspicion", "health_professional": "no", "public_interest": "yes"}
-    assert walk(machine, answers).current.id == "share_extent"
-    ends_in(walk(machine, {**answers, "share_extent": "limited", **DPA_OK}), "share_limited_to_decide", "share_limited")
-    ends_in(walk(machine, {**answers, "share_extent": "substantive", **DPA_OK}),
+def test_other_practitioner_with_a_suspicion(machine):
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "suspicion", "health_professional": "no"}
+    ends_in(walk(machine, {**answers, "public_interest": "yes"}),
             "share_without_consent_public_interest", "share_without_consent")
+    ends_in(walk(machine, {**answers, "public_interest": "no", "limited_enquiry": "yes"}),
+            "share_limited_to_decide", "share_limited")
+    ends_in(walk(machine, {**answers, "public_interest": "no", "limited_enquiry": "no"}),
+            "seek_advice_concern_not_shared", "seek_advice")
 
 
-def test_suspicion_but_judged_no_public_interest_means_seek_advice_before_not_sharing(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "suspicion", "health_professional": "no", "public_interest": "no"}
-    ends_in(walk(machine, answers), "seek_advice_concern_not_shared", "seek_advice")
-
-
-def test_consent_given_but_no_schedule_2_condition_means_do_not_share_under_the_act(machine):
-    answers = {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes", "consent_valid": "yes",
-               "dpa_fair": "yes_told", "dpa_schedule2": "no"}
+def test_no_concern_without_consent_and_no_schedule_2_condition_means_do_not_share_under_the_act(machine):
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "dpa_fair": "yes_told",
+               "dpa_schedule2": "no"}
     ends_in(walk(machine, answers), "dpa_do_not_share_no_condition", "do_not_share")
 
 
 def test_sensitive_data_needs_a_schedule_3_condition(machine):
-    answers = {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes", "consent_valid": "yes",
-               "dpa_fair": "yes_told", "dpa_schedule2": "yes", "dpa_sensitive": "yes"}
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "dpa_fair": "yes_told",
+               "dpa_schedule2": "yes", "dpa_sensitive": "yes"}
     assert walk(machine, answers).current.id == "dpa_schedule3"
     ends_in(walk(machine, {**answers, "dpa_schedule3": "no"}), "dpa_do_not_share_no_schedule3", "do_not_share")
 
 
-def test_unfair_sharing_incompatible_purpose_or_unmet_principles_stop_sharing(machine):
-    base = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes"}
+def test_unfair_sharing_incompatible_purpose_or_unmet_principles_stop_sharing_only_without_a_concern(machine):
+    base = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes"}
     ends_in(walk(machine, {**base, "dpa_fair": "no"}), "dpa_do_not_share_unfair", "do_not_share")
     ends_in(walk(machine, {**base, **DPA_OK, "dpa_compatible": "no"}), "dpa_do_not_share_incompatible", "do_not_share")
     ends_in(walk(machine, {**base, **DPA_OK, "dpa_other_principles": "no"}), "dpa_do_not_share_principles", "do_not_share")
@@ -405,21 +463,21 @@ NOT_SURE_WALKS = [
     ("consent", CONFIDENTIAL),
     ("consent_who", {**CONFIDENTIAL, "consent": "yes_explicit"}),
     ("consent_valid", {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes"}),
-    ("consent_seek_safe", {**CONFIDENTIAL, "consent": "not_asked"}),
+    ("implied_consent_sensitive", {**CONFIDENTIAL, "consent": "yes_implied", "consent_who": "yes", "consent_valid": "yes"}),
+    ("consent_seek_safe", {**CONFIDENTIAL, "consent": "not_asked", "statutory": "no"}),
     ("statutory", {**CONFIDENTIAL, "consent": "refused", "consent_who": "yes"}),
     ("harm_threshold", {**REFUSED_NO_DUTY}),
     ("health_professional", {**REFUSED_NO_DUTY, "harm_threshold": "suspicion"}),
     ("public_interest", {**REFUSED_NO_DUTY, "harm_threshold": "yes"}),
-    ("share_extent", {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes"}),
-    ("dpa_fair", {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes"}),
-    ("dpa_schedule2", {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes", "dpa_fair": "yes_exempt"}),
-    ("dpa_sensitive", {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes", "consent_valid": "yes",
-                       "dpa_fair": "yes_told", "dpa_schedule2": "yes"}),
-    ("dpa_schedule3", {**CONFIDENTIAL, "consent": "yes_explicit", "consent_who": "yes", "consent_valid": "yes",
-                       "dpa_fair": "yes_told", "dpa_schedule2": "yes", "dpa_sensitive": "yes"}),
-    ("dpa_compatible", {"purpose": "yes", "identifiable": "yes", "confidential": "no",
+    ("limited_enquiry", {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "no"}),
+    ("dpa_fair", {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes"}),
+    ("dpa_schedule2", {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "dpa_fair": "yes_told"}),
+    ("dpa_sensitive", {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "dpa_fair": "yes_told", "dpa_schedule2": "yes"}),
+    ("dpa_schedule3", {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "yes", "dpa_fair": "yes_told", "dpa_schedule2": "yes",
+                       "dpa_sensitive": "yes"}),
+    ("dpa_compatible", {"purpose": "yes", "identifiable": "yes", "confidential": "no", "harm_threshold": "no",
                         "dpa_fair": "yes_told", "dpa_schedule2": "yes", "dpa_sensitive": "no"}),
-    ("dpa_other_principles", {"purpose": "yes", "identifiable": "yes", "confidential": "no",
+    ("dpa_other_principles", {"purpose": "yes", "identifiable": "yes", "confidential": "no", "harm_threshold": "no",
                               "dpa_fair": "yes_told", "dpa_schedule2": "yes", "dpa_sensitive": "no",
                               "dpa_compatible": "yes_compatible"}),
 ]
@@ -438,7 +496,7 @@ def test_every_question_has_a_not_sure_walk(chart):
 
 
 def test_changing_an_earlier_answer_drops_later_answers_that_no_longer_apply(machine):
-    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes", **DPA_OK}
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "yes", "public_interest": "yes"}
     assert walk(machine, answers).outcome.id == "share_without_consent_public_interest"
     changed = walk(machine, {**answers, "consent": "yes_explicit", "consent_valid": "yes"})
     assert changed.outcome.id == "share_with_consent"
@@ -494,6 +552,9 @@ def dpa_then(a: Answers, decision_if_met: str) -> str:
     return decision_if_met
 
 
+CONCERN = ("yes", "section_47", "other_ground", "suspicion")
+
+
 def confidentiality_rules(a: Answers) -> str:
     # 1. No legitimate purpose: do not share (WTD App3 §4.2).
     if a["purpose"] == "no":
@@ -502,43 +563,57 @@ def confidentiality_rules(a: Answers) -> str:
     #    identifiable information is personal data, so the DPA checks apply to any sharing.
     if a["identifiable"] == "no":
         return "share_anonymised"
-    # 3. Information that is not confidential may be shared (WTD App3 §3.17).
+    # 3. Information that is not confidential may be shared (WTD App3 §3.17) — but a concern
+    #    about harm calls for a referral, and settles the DPA points (WTD App3 §3.18; XG App1 §3.2).
     if a["confidential"] == "no":
+        if a["harm_threshold"] in CONCERN:
+            return "share_not_confidential_concern"
         return dpa_then(a, "share_not_confidential")
-    # 4. Valid consent from the right person: share within it (WTD App3 §4.13–4.21).
+    # 4. Valid consent from the right person: share within it (WTD App3 §4.13–4.21); consent
+    #    settles the DPA points, except implied consent for sensitive data (XG App1 §3.8).
     consent = a["consent"]
     if consent in ("yes_explicit", "yes_implied"):
         if a["consent_who"] == "yes" and a["consent_valid"] == "yes":
-            return dpa_then(a, "share_with_consent")
-        refused_by_right_person = False
+            if consent == "yes_implied" and a["implied_consent_sensitive"] == "other":
+                return "seek_explicit_consent"
+            return "share_with_consent"
+        right_person_still_to_ask = True
     elif consent == "refused":
-        refused_by_right_person = a["consent_who"] == "yes"
+        right_person_still_to_ask = a["consent_who"] != "yes"
+    elif consent == "cannot_obtain":  # XG §4.13; WTD App3 §3.9: straight to the public interest
+        right_person_still_to_ask = False
     else:  # not asked
-        refused_by_right_person = False
-    # Consent not yet (validly) sought from the right person: seek it first, unless seeking it
-    # would put someone at risk, prejudice a serious crime investigation or cause delay (§4.22).
-    if not refused_by_right_person and a["consent_seek_safe"] == "no":
-        return "seek_consent_first"
-    # 5. A statutory duty or court order: must share (WTD App3 §4.23–4.24); the DPA's
-    #    exceptions for disclosures required by law mean its questions are not walked.
+        right_person_still_to_ask = True
+    # 5. A statutory duty or court order: must share whatever the consent position
+    #    (WTD App3 §4.23–4.24), so it is asked before whether it is safe to seek consent.
     if a["statutory"] == "yes":
         return "must_share_statutory"
-    # 6. Public interest (WTD App3 §3.9–3.12, §4.25; XG §4.14–4.18, §8.8–8.10).
+    # Consent not yet sought from the right person: seek it first, unless seeking it would put
+    # someone at risk, prejudice a serious crime investigation or cause delay (§4.22).
+    if right_person_still_to_ask and a["consent_seek_safe"] == "no":
+        return "seek_consent_first"
+    # 6. Public interest (WTD App3 §3.9–3.12, §4.25; XG §4.14–4.18, §8.8–8.10, §11.4).
     harm = a["harm_threshold"]
     health_suspicion = harm == "suspicion" and a["health_professional"] == "yes"
-    if a["public_interest"] == "no":
-        # Respect the refusal where there is no concern about harm; where there is one, the
-        # guidance says sharing is normally justified and the concern must not be ignored.
-        return "do_not_share_public_interest" if harm == "no" else "seek_advice_concern_not_shared"
-    if harm == "yes":
-        return dpa_then(a, "share_without_consent_public_interest")
-    if health_suspicion:
-        return dpa_then(a, "share_limited_tier_one")  # tier one (XG §8.9 i)
-    if a["share_extent"] == "limited":
-        return dpa_then(a, "share_limited_to_decide")  # WTD App3 §4.25
-    if harm == "suspicion":
-        return dpa_then(a, "share_without_consent_public_interest")  # XG §4.17, 2nd bullet
-    return dpa_then(a, "share_without_consent_proportionate")
+    if a["public_interest"] == "yes":  # the substance
+        if harm == "no":
+            return dpa_then(a, "share_without_consent_proportionate")
+        if harm == "other_ground":
+            return "share_without_consent_serious_harm"
+        return "share_without_consent_public_interest"
+    if harm == "other_ground":
+        return "seek_advice_concern_not_shared"
+    # Not the substance: is a limited enquiry justified? (WTD App3 §4.25; XG §8.9 i)
+    if a["limited_enquiry"] == "yes":
+        if harm == "no":
+            return dpa_then(a, "share_limited_to_decide")
+        return "share_limited_tier_one" if health_suspicion else "share_limited_to_decide"
+    if harm == "no":
+        # A refusal is respected (WTD App3 §3.17); where consent could not be obtained there is
+        # no refusal to respect, so the decision not to share is talked through (XG §4.20).
+        return "seek_advice_no_consent_possible" if consent == "cannot_obtain" else "do_not_share_public_interest"
+    # A concern about harm must not be ignored (WTD App3 §3.19).
+    return "seek_advice_concern_not_shared"
 
 
 def expected_outcome(answers: dict[str, str]) -> tuple[str, list[str]]:
@@ -582,23 +657,28 @@ def test_every_path_asks_the_key_questions_in_the_guidance_order(paths):
         assert keys == KEY_ORDER[:len(keys)], path.steps  # none skipped on the way
 
 
-def test_identifiable_information_is_only_shared_after_the_dpa_checks_or_under_a_legal_duty(paths, chart):
+def test_identifiable_information_is_only_shared_when_the_dpa_checks_are_met_or_settled(paths, chart):
+    # XG App1 §3.2: the Act is no obstacle where there is a concern about a child's welfare and
+    # sharing is justified; consent or a legal duty settles its checks too (XG App1 §3.4–3.10).
     for path in paths:
         decision = chart.outcomes[path.outcome].decision
         answers = path.answers
         if decision in ("share", "share_with_consent", "share_without_consent", "share_limited") \
                 and answers.get("identifiable") == "yes":
-            assert answers.get("dpa_other_principles") == "yes", path.steps
+            settled = answers.get("consent_valid") == "yes" or answers.get("harm_threshold") in CONCERN
+            assert settled or answers.get("dpa_other_principles") == "yes", path.steps
 
 
-def test_sharing_without_consent_is_only_reached_when_consent_was_refused_or_not_sought(paths, chart):
+def test_sharing_without_consent_is_only_reached_when_consent_was_refused_not_sought_or_unobtainable(paths, chart):
     for path in paths:
         decision = chart.outcomes[path.outcome].decision
         if decision in ("share_without_consent", "share_limited", "must_share"):
             a = path.answers
             refused = a.get("consent") == "refused" and a.get("consent_who") == "yes"
             not_sought = a.get("consent_seek_safe") == "yes"
-            assert refused or not_sought, path.steps
+            unobtainable = a.get("consent") == "cannot_obtain"
+            duty = a.get("statutory") == "yes"  # WTD App3 §4.24: whatever the consent position
+            assert refused or not_sought or unobtainable or duty, path.steps
 
 
 def test_every_outcome_is_reached_by_some_path(paths, chart):

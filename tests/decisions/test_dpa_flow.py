@@ -15,12 +15,14 @@ from guide.flows import FlowMachine, enumerate_paths, load_content
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
-ORDER = ["dpa_personal_data", "dpa_lawful", "dpa_fair", "dpa_schedule2", "dpa_sensitive", "dpa_schedule3",
+ORDER = ["dpa_personal_data", "dpa_confidential_anyway", "dpa_lawful", "dpa_fair", "dpa_schedule2", "dpa_sensitive", "dpa_schedule3",
          "dpa_compatible", "dpa_other_principles"]
 
 OUTCOME_DECISION = {
     "dpa_conditions_met": "share",
     "dpa_not_personal_data": "share",
+    "dpa_not_personal_data_confidential": "do_not_share",
+    "dpa_seek_advice_confidential": "seek_advice",
     "dpa_do_not_share_unlawful": "do_not_share",
     "dpa_do_not_share_unfair": "do_not_share",
     "dpa_do_not_share_no_condition": "do_not_share",
@@ -39,6 +41,7 @@ OUTCOME_DECISION = {
 
 SEEK_ADVICE_FOR = {
     "dpa_personal_data": "dpa_seek_advice_personal_data",
+    "dpa_confidential_anyway": "dpa_seek_advice_confidential",
     "dpa_lawful": "dpa_seek_advice_lawful",
     "dpa_fair": "dpa_seek_advice_fair",
     "dpa_schedule2": "dpa_seek_advice_schedule2",
@@ -121,8 +124,15 @@ def test_the_help_lists_the_schedule_conditions_and_sensitive_categories(chart):
 
 
 def test_information_that_is_not_personal_data_is_not_stopped_by_the_act(machine):
-    position = machine.replay({"dpa_personal_data": "no"})
+    position = machine.replay({"dpa_personal_data": "no", "dpa_confidential_anyway": "no"})
     ends_in(position, "dpa_not_personal_data", "share")
+
+
+def test_not_personal_data_but_confidential_is_not_free_to_share(machine):
+    # XG App1 §2.1: the duty of confidence does not depend on the Act (issue 11, item 12).
+    position = machine.replay({"dpa_personal_data": "no", "dpa_confidential_anyway": "yes"})
+    ends_in(position, "dpa_not_personal_data_confidential", "do_not_share")
+    assert "Should I share information?" in position.outcome.body
     assert "confidence" in position.outcome.body  # the duty of confidence still applies
 
 
@@ -176,6 +186,8 @@ def test_not_sure_at_each_question_means_seek_advice(machine, question_id):
         before["dpa_sensitive"] = "yes"
     index = ORDER.index(question_id)
     before = {q: v for q, v in before.items() if ORDER.index(q) < index}
+    if question_id == "dpa_confidential_anyway":
+        before["dpa_personal_data"] = "no"
     assert machine.replay(before).current.id == question_id
     ends_in(machine.replay({**before, question_id: "not_sure"}), SEEK_ADVICE_FOR[question_id], "seek_advice")
 
@@ -211,6 +223,9 @@ class Answers:
 
 def dpa_rules(a: Answers) -> str:
     if a["dpa_personal_data"] == "no":  # §3.1: the Act regulates personal data only
+        # ... but not personal data is not "not confidential" (XG App1 §2.1).
+        if a["dpa_confidential_anyway"] == "yes":
+            return "dpa_not_personal_data_confidential"
         return "dpa_not_personal_data"
     if a["dpa_lawful"] == "no":  # first principle, lawful: no breach of confidence, Article 8 (App1 §2.1, §4.2–4.3)
         return "dpa_do_not_share_unlawful"

@@ -40,7 +40,14 @@ EXPECTED_TIMESCALES = {
 }
 
 # Confidentiality outcomes that tell the practitioner to refer to children's social care.
-CONFIDENTIALITY_TO_REFERRAL = {"share_without_consent_public_interest", "seek_advice_harm", "seek_advice_concern_not_shared"}
+# Issue 11: every outcome reachable with a concern about harm links the referral guide
+# ("always consider referring", WTD App3 §3.18; WTD §11.2), not only the three it had.
+CONFIDENTIALITY_TO_REFERRAL = {
+    "share_without_consent_public_interest", "seek_advice_harm", "seek_advice_concern_not_shared",
+    "share_not_confidential_concern", "share_limited_tier_one", "share_limited_to_decide", "seek_consent_first",
+    "seek_advice_seeking_consent", "seek_advice_health_professional", "seek_advice_public_interest",
+    "seek_advice_share_extent",
+}
 
 
 @pytest.fixture(scope="module")
