@@ -10,6 +10,12 @@ from .steps import StepRefused, answer, is_recorded, position, start_walk, walk_
 bp = Blueprint("walks", __name__, template_folder="templates")
 
 
+@bp.app_context_processor
+def _edition_in_templates():
+    # Every page about a decision says which edition of the guidance and law it walks (_edition.html).
+    return {"current_edition": guidance().content.edition}
+
+
 def _walk_or_404(walk_id: str, *, cases: bool = False):
     """The signed-in practitioner's walk; case-example walks only where the page serves them."""
     walk = walk_for(db(), walk_id, current_user())

@@ -39,7 +39,13 @@ CSV_COLUMNS = [
     ("not_told_reason", lambda r, d: d.get("not_told_reason", "")),
     ("basis", lambda r, d: BASES.get(d.get("basis", ""), "")),
     ("supersedes", lambda r, d: r.supersedes_id or ""), ("correction_reason", lambda r, d: r.correction_reason),
+    # Last, so the columns before keep their places: the edition the record was walked on.
+    ("edition", lambda r, d: _edition(r).get("title", "")), ("edition_status", lambda r, d: _edition(r).get("status", "")),
 ]
+
+
+def _edition(record) -> dict:
+    return record.body.get("edition") or {}
 
 
 def _records(db: Session, user: User, wanted: RecordFilter, *columns) -> Iterator:

@@ -31,6 +31,8 @@ def _snapshot(guidance: Guidance, walk: Walk, user: User) -> dict:
         "author": {"name": user.name, "email": user.email, "role": user.role, "job_title": user.job_title,
                    "agency": user.agency, "team": user.team},
         "flowchart": {"id": chart.id, "title": chart.title},
+        # The edition of the guidance and law it was walked on, kept with the record (issue 11).
+        "edition": guidance.content.edition.as_dict() if guidance.content.edition else None,
         "outcome": {"id": outcome.id, "title": outcome.title, "decision": outcome.decision,
                     "decision_label": guidance.decision_label(outcome.decision), "cite": outcome.cite,
                     "body": outcome.body, "next_flowchart": outcome.next_flowchart},
