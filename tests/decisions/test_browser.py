@@ -17,13 +17,10 @@ AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
 SHARE_WITHOUT_CONSENT = [
     ("purpose", "yes"), ("identifiable", "yes"), ("confidential", "yes"), ("consent", "refused"),
     ("consent_who", "yes"), ("statutory", "no"), ("harm_threshold", "yes"), ("public_interest", "yes"),
-    ("dpa_fair", "yes_exempt"), ("dpa_schedule2", "yes"), ("dpa_sensitive", "no"),
-    ("dpa_compatible", "yes_compatible"), ("dpa_other_principles", "yes"),
 ]
 SHARE_WITH_CONSENT = [
     ("purpose", "yes"), ("identifiable", "yes"), ("confidential", "yes"), ("consent", "yes_explicit"),
-    ("consent_who", "yes"), ("consent_valid", "yes"), ("dpa_fair", "yes_told"), ("dpa_schedule2", "yes"),
-    ("dpa_sensitive", "no"), ("dpa_compatible", "yes_compatible"), ("dpa_other_principles", "yes"),
+    ("consent_who", "yes"), ("consent_valid", "yes"),
 ]
 
 
@@ -157,7 +154,8 @@ def test_changing_an_answer_from_check_your_answers(watched: Page, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
     rows = page.locator(".govuk-summary-list__row")
     expect(rows.filter(has_text="Do you have consent to share?")).to_contain_text("refused", ignore_case=True)
-    expect(rows.filter(has_text="Is a condition in Schedule 2 met?")).to_contain_text("Yes")
+    # Issue 11: with a concern about significant harm the Act's checks are settled, not asked.
+    expect(rows.filter(has_text="Is a condition in Schedule 2 met?")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("Share without consent — the public interest justifies it")
 
 
@@ -185,7 +183,7 @@ def test_a_walk_and_its_record_with_the_keyboard_only(watched: Page, live_server
     tab_to(page, "button.govuk-button--start")
     page.keyboard.press("Enter")
     for question, value in [("purpose", "yes"), ("identifiable", "yes"), ("confidential", "yes"),
-                            ("consent", "not_asked"), ("consent_seek_safe", "no")]:
+                            ("consent", "not_asked"), ("statutory", "no"), ("consent_seek_safe", "no")]:
         expect(page).to_have_url(re.compile(f"/{question}$"))
         # Tab lands on the radio group; arrow keys move between its options.
         tab_to(page, "input[name=answer]")
