@@ -698,3 +698,15 @@ def test_the_oracle_catches_a_wrong_route(chart):
         chart, questions={**chart.questions, "public_interest": dataclasses.replace(question, answers=wrong)},
     )
     assert any(path_problem(path, mutated) for path in enumerate_paths(mutated))
+
+
+def test_a_competent_young_persons_refusal_counts_even_if_a_parent_agreed(machine, chart):
+    # WTD App3 §4.20; XG §4.23: the help says to answer Refused, and the route respects it
+    # without sending the practitioner to ask someone who has already refused.
+    assert "competent young person refused, choose Refused even if a" in " ".join(chart.questions["consent"].help.split())
+    answers = {**REFUSED_NO_DUTY, "harm_threshold": "no", "public_interest": "no", "limited_enquiry": "no"}
+    position = walk(machine, answers)
+    ends_in(position, "do_not_share_public_interest", "do_not_share")
+    assert "consent_seek_safe" not in asked(position)
+    wrong_person = chart.questions["consent_who"].answer("no").reason
+    assert "has not been asked" not in wrong_person
