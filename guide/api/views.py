@@ -80,6 +80,7 @@ def record_json(record: DecisionRecord) -> dict:
         "subject_ref": record.subject_ref, "decision": record.decision, "outcome": body["outcome"],
         "consent_position": record.consent_position, "author": body["author"],
         "answers": body["answers"], "details": body["details"], "correction_reason": record.correction_reason,
+        "advice": body.get("advice", []),  # what advisers said on the walk, frozen with the record
     }
 
 
