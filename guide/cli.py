@@ -314,7 +314,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Demo children's index: {children} synthetic children (no real people)")
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, name, role, *_ in DEMO_USERS:
-            click.echo(f"  {email:28} {role:16} {name}")
+            adviser = f" (adviser: {DEMO_ADVISERS[email]})" if email in DEMO_ADVISERS else ""
+            click.echo(f"  {email:28} {role:16} {name}{adviser}")
 
 
 def _demo_children() -> int:

@@ -188,3 +188,19 @@ def test_ask_links_on_the_question_and_outcome_pages(advice_app):
     assert "call 999" in page and "Ada Adviser, Named nurse for safeguarding" in page
     assert "Ola Other" not in page  # advisers of another agency are not offered
     assert re.search(r"Ben Lead, Line manager", page)
+
+
+def test_requests_and_replies_are_encrypted_at_rest(advice_app):
+    from tests.test_encryption import database_bytes, on_sqlite
+    if not on_sqlite():
+        pytest.skip("reads the SQLite file itself")
+    pat = signed_in(advice_app, "practitioner")
+    walk_id = walk_to(pat, [("purpose", "yes")])
+    request_id = ask(pat, advice_app, walk_id, named="yes", subject_ref="NH-SECRET-77",
+                     question="Grandmother says the stepfather shouts").location.rsplit("/", 1)[1]
+    ada = signed_in(advice_app, "adviser")
+    ada.get(f"/advice/requests/{request_id}")
+    ada.post(f"/advice/requests/{request_id}/messages", {"kind": "advice", "text": "Speak to the school nurse"})
+    stored = database_bytes(advice_app)
+    for secret in (b"NH-SECRET-77", b"Grandmother says", b"school nurse"):
+        assert secret not in stored
