@@ -32,9 +32,15 @@ def served(live_server):
     return base, app
 
 
+CONSOLE_ERRORS: list[str] = []
+
+
 def signed_in_page(browser: Browser, base: str, email: str) -> Page:
+    """A browser of one's own, failing the test on any console error (a CSP violation, a broken script)."""
     page = browser.new_context().new_page()
     page.add_init_script(path=str(AXE))
+    page.on("console", lambda message: CONSOLE_ERRORS.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: CONSOLE_ERRORS.append(str(error)))
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -98,6 +104,7 @@ def test_unsure_ask_advice_change_an_answer_record_and_countersign(browser: Brow
     ada.locator("#advice-lists a").filter(has_text="Asked").first.click()
     expect(ada.locator("main")).to_contain_text("Mum refused. Is weight loss and missed visits enough?")
     expect(ada.locator("main")).not_to_contain_text("NH-2026-0042")
+    expect(ada.locator(".app-diagram svg")).to_be_visible()  # the practitioner's path on the flowchart
     assert_accessible(ada)
     ada.get_by_label("Advice", exact=True).check()
     ada.get_by_label("Your message").fill("Reasonable cause to believe she is at risk of significant harm: share.")
@@ -140,3 +147,4 @@ def test_unsure_ask_advice_change_an_answer_record_and_countersign(browser: Brow
     words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages).split())
     assert "Countersigned by Ada Adviser, Named nurse for safeguarding" in words
     assert "Reasonable cause to believe she is at risk of significant harm: share." in words
+    assert CONSOLE_ERRORS == []
