@@ -21,6 +21,19 @@ def _refused(refused: StepRefused, resume_url: str | None):
     return render_template("refused.html", message=refused.message, walk=None, resume_url=resume_url), refused.status
 
 
+def _take_step(step, done_url, refused_url: str):
+    """Run a step that may be refused: (the redirect after it, or the refusal page; or None) and the form's errors."""
+    try:
+        result = step()
+    except AdviceInvalid as invalid:
+        db().rollback()
+        return None, invalid.errors
+    except StepRefused as refused:
+        return _refused(refused, refused_url), {}
+    db().commit()
+    return redirect(done_url(result), 303), {}
+
+
 def _own_walk_or_404(walk_id: str) -> Walk:
     walk = walk_for(db(), walk_id, current_user())
     if walk is None or guidance().is_case(walk.flowchart_id):
@@ -39,16 +52,10 @@ def ask(walk_id: str):
     errors, values = {}, {"question_id": question_id}
     if request.method == "POST":
         values = request.form.to_dict()
-        try:
-            advice_request = asking.ask(db(), guidance(), walk, current_user(), values)
-        except AdviceInvalid as invalid:
-            db().rollback()
-            errors = invalid.errors
-        except StepRefused as refused:
-            return _refused(refused, url_for("advice.index"))
-        else:
-            db().commit()
-            return redirect(url_for("advice.show", request_id=advice_request.id), 303)
+        response, errors = _take_step(lambda: asking.ask(db(), guidance(), walk, current_user(), values),
+                                      lambda made: url_for("advice.show", request_id=made.id), url_for("advice.index"))
+        if response:
+            return response
     back = (url_for("walks.step", walk_id=walk.id, question_id=question.id) if question
             else url_for("walks.outcome", walk_id=walk.id) if where.finished else url_for("pages.home"))
     return render_template("advice/ask.html", walk=walk, where=where, question=question, advisers=advisers,
@@ -99,30 +106,20 @@ def message(request_id: str):
     values = request.form.to_dict()
     if values.get("suggest"):  # "question=answer" from the page's list of answers the adviser would give
         values["suggest_question"], _, values["suggest_answer"] = values["suggest"].partition("=")
-    try:
-        asking.add_message(db(), guidance(), advice_request, current_user(), values)
-    except AdviceInvalid as invalid:
-        db().rollback()
-        return _request_page(db().get(type(advice_request), advice_request.id), invalid.errors, values, 400)
-    except StepRefused as refused:
-        return _refused(refused, url_for("advice.show", request_id=advice_request.id))
-    db().commit()
-    return redirect(url_for("advice.show", request_id=advice_request.id), 303)
+    here = url_for("advice.show", request_id=advice_request.id)
+    response, errors = _take_step(lambda: asking.add_message(db(), guidance(), advice_request, current_user(), values),
+                                  lambda _: here, here)
+    return response or _request_page(advice_request, errors, values, 400)
 
 
 @bp.post("/requests/<request_id>/close")
 @login_required
 def close(request_id: str):
     advice_request = _request_or_404(request_id)
-    try:
-        asking.close(db(), advice_request, current_user(), request.form.to_dict())
-    except AdviceInvalid as invalid:
-        db().rollback()
-        return _request_page(db().get(type(advice_request), advice_request.id), invalid.errors, {}, 400)
-    except StepRefused as refused:
-        return _refused(refused, url_for("advice.show", request_id=advice_request.id))
-    db().commit()
-    return redirect(url_for("advice.show", request_id=advice_request.id), 303)
+    here = url_for("advice.show", request_id=advice_request.id)
+    response, errors = _take_step(lambda: asking.close(db(), advice_request, current_user(), request.form.to_dict()),
+                                  lambda _: here, here)
+    return response or _request_page(advice_request, errors, {}, 400)
 
 
 @bp.get("")
@@ -167,16 +164,11 @@ def countersign(record_id: str):
     errors, values = {}, {}
     if request.method == "POST":
         values = request.form.to_dict()
-        try:
-            signoff.countersign(db(), guidance(), record, current_user(), values)
-        except AdviceInvalid as invalid:
-            db().rollback()
-            errors = invalid.errors
-        except StepRefused as refused:
-            return _refused(refused, url_for("advice.index"))
-        else:
-            db().commit()
-            return redirect(url_for("advice.countersign", record_id=record.id), 303)
+        response, errors = _take_step(lambda: signoff.countersign(db(), guidance(), record, current_user(), values),
+                                      lambda _: url_for("advice.countersign", record_id=record.id),
+                                      url_for("advice.index"))
+        if response:
+            return response
     else:
         from ..audit import audit
         audit(db(), current_user().id, "record.view", "decision_record", record.id, reference=record.reference,

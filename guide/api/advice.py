@@ -32,14 +32,18 @@ def request_json(advice_request, *, with_messages: bool = False) -> dict:
     return data
 
 
-def _invalid(invalid: AdviceInvalid):
-    db().rollback()
-    return _problem(422, "The request is not complete", fields=invalid.errors)
-
-
-def _refused(refused: StepRefused):
-    db().rollback()
-    return _problem(refused.status, refused.message)
+def _attempt(step, answer, status: int = 200):
+    """Run a step; commit and answer with its JSON, or refuse (422 with each field, or the refusal's status)."""
+    try:
+        result = step()
+    except AdviceInvalid as invalid:
+        db().rollback()
+        return _problem(422, "The request is not complete", fields=invalid.errors)
+    except StepRefused as refused:
+        db().rollback()
+        return _problem(refused.status, refused.message)
+    db().commit()
+    return jsonify(answer(result)), status
 
 
 @bp.get("/advisers")
@@ -56,14 +60,8 @@ def ask(walk_id: str):
     walk = walk_for(db(), walk_id, g.api_user)
     if walk is None:
         return _problem(404, "No such walk of yours")
-    try:
-        advice_request = asking.ask(db(), guidance(), walk, g.api_user, {**data, "question_id": data.get("at_question")})
-    except AdviceInvalid as invalid:
-        return _invalid(invalid)
-    except StepRefused as refused:
-        return _refused(refused)
-    db().commit()
-    return jsonify(request_json(advice_request, with_messages=True)), 201
+    return _attempt(lambda: asking.ask(db(), guidance(), walk, g.api_user, {**data, "question_id": data.get("at_question")}),
+                    lambda made: request_json(made, with_messages=True), 201)
 
 
 @bp.get("/advice-requests")
@@ -95,14 +93,8 @@ def get_request(request_id: str):
 def post_message(request_id: str):
     data = _body()
     advice_request = _api_request(request_id)
-    try:
-        asking.add_message(db(), guidance(), advice_request, g.api_user, data)
-    except AdviceInvalid as invalid:
-        return _invalid(invalid)
-    except StepRefused as refused:
-        return _refused(refused)
-    db().commit()
-    return jsonify(request_json(advice_request, with_messages=True)), 201
+    return _attempt(lambda: asking.add_message(db(), guidance(), advice_request, g.api_user, data),
+                    lambda _: request_json(advice_request, with_messages=True), 201)
 
 
 @bp.post("/advice-requests/<request_id>/close")
@@ -111,14 +103,8 @@ def close_request(request_id: str):
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
     advice_request = _api_request(request_id)
-    try:
-        asking.close(db(), advice_request, g.api_user, data)
-    except AdviceInvalid as invalid:
-        return _invalid(invalid)
-    except StepRefused as refused:
-        return _refused(refused)
-    db().commit()
-    return jsonify(request_json(advice_request, with_messages=True))
+    return _attempt(lambda: asking.close(db(), advice_request, g.api_user, data),
+                    lambda _: request_json(advice_request, with_messages=True))
 
 
 @bp.post("/records/<record_id>/countersignature")
@@ -128,14 +114,7 @@ def countersign(record_id: str):
     record = db().get(DecisionRecord, record_id) if len(record_id) <= 32 else None
     if record is None or not signoff.may_review(g.api_user, record) or signoff.signoff_of(db(), record.id).state == "":
         return _problem(404, "No such record awaiting your countersignature")
-    try:
-        row = signoff.countersign(db(), guidance(), record, g.api_user, data)
-    except AdviceInvalid as invalid:
-        return _invalid(invalid)
-    except StepRefused as refused:
-        return _refused(refused)
-    db().commit()
-    return jsonify(signoff_json(row)), 201
+    return _attempt(lambda: signoff.countersign(db(), guidance(), record, g.api_user, data), signoff_json, 201)
 
 
 def signoff_json(row) -> dict:
