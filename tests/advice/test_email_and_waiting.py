@@ -149,3 +149,8 @@ def test_the_queue_puts_urgent_requests_first(advice_app):
     session = advice_app.extensions["db_sessions"]()
     assert session.scalars(select(AdviceRequest).where(AdviceRequest.urgent.is_(True))).one().id == urgent
     session.close()
+
+
+def test_the_polled_count_stops_when_signed_out(advice_app):
+    response = advice_app.test_client().get("/advice/count")
+    assert response.status_code == 286 and response.get_data() == b""  # htmx's "stop polling"
