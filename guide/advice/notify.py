@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, has_request_context, url_for
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -34,21 +34,24 @@ def smtp_settings(config) -> dict | None:
             "sender": config.get("SMTP_FROM") or "guide@localhost", "timeout": float(config.get("SMTP_TIMEOUT") or 10)}
 
 
-def _advice_link() -> str:
+def _advice_link(base_url: str) -> str:
     if has_request_context():
         return url_for("advice.index", _external=True)
-    base = (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    return f"{base}/advice"
+    return f"{(base_url or 'http://127.0.0.1:5000').rstrip('/')}/advice"
 
 
 def tell(db: Session, emails: list[str]) -> None:
-    """Queue an email to each address, sent after the session commits (nothing when SMTP is not set up)."""
-    settings = smtp_settings(current_app.config)
+    """Queue an email to each address, sent after the session commits (nothing when SMTP is not set up).
+
+    The settings travel with the app's database sessions (init_notify), so code that saves outside
+    a request or app context (commands, tests) is served the same way.
+    """
+    settings = db.info.get("smtp")
     if settings is None:
         return
     wanted = sorted({email for email in emails if email})
     if wanted:
-        db.info.setdefault("advice_mail", []).append((settings, wanted, _advice_link()))
+        db.info.setdefault("advice_mail", []).append((settings, wanted, _advice_link(db.info.get("base_url", ""))))
 
 
 def send(settings: dict, recipients: list[str], link: str) -> None:
@@ -72,6 +75,10 @@ def send(settings: dict, recipients: list[str], link: str) -> None:
 
 def init_notify(app: Flask) -> None:
     sessions = app.extensions["db_sessions"]
+    settings = smtp_settings(app.config)
+    if settings is not None:
+        sessions.configure(info={**sessions.kw.get("info", {}), "smtp": settings,
+                                 "base_url": app.config.get("BASE_URL") or ""})
 
     @event.listens_for(sessions, "after_commit")
     def _send_queued(session):

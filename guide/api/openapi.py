@@ -201,12 +201,12 @@ def _advice_paths(walk_id: dict) -> dict:
     body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}  # noqa: E731
     return {
         "/api/v1/advisers": {"get": {
-            "operationId": "listAdvisers", "summary": "The advisers of the token's user's agency",
+            "operationId": "listAdvisers", "tags": ["advice"], "summary": "The advisers of the token's user's agency",
             "responses": {"200": _json({"type": "object", "required": ["advisers"], "properties": {"advisers": {
                 "type": "array", "items": {**_PERSON, "properties": {**_PERSON["properties"], "id": {"type": "integer"}}}}}},
                 "Advisers"), **_errors(401)}}},
         "/api/v1/walks/{walk_id}/advice-requests": {"post": {
-            "operationId": "askForAdvice", "parameters": [walk_id],
+            "operationId": "askForAdvice", "tags": ["advice"], "parameters": [walk_id],
             "summary": "Ask an adviser of your agency about your walk, naming the child or not",
             "requestBody": body({"type": "object", "required": ["adviser", "question", "named"], "properties": {
                 "adviser": {"type": "integer", "description": "An adviser's id from listAdvisers"},
@@ -217,26 +217,26 @@ def _advice_paths(walk_id: dict) -> dict:
                 "at_question": {"type": "string", "description": "The question of the walk it is about (optional)"}}}),
             "responses": {"201": _json(request, "The request"), **_errors(400, 401, 404, 409, 413, 422)}}},
         "/api/v1/advice-requests": {"get": {
-            "operationId": "listAdviceRequests",
+            "operationId": "listAdviceRequests","tags": ["advice"], 
             "summary": "Your requests; for an adviser also the agency's open requests (urgent first) and records awaiting countersignature",
             "responses": {"200": _json({"type": "object", "required": ["asked", "queue", "awaiting_countersignature"], "properties": {
                 "asked": {"type": "array", "items": request}, "queue": {"type": "array", "items": request},
                 "awaiting_countersignature": {"type": "array", "items": {"type": "string"}}}}, "Requests"), **_errors(401)}}},
         "/api/v1/advice-requests/{request_id}": {"get": {
-            "operationId": "getAdviceRequest", "parameters": [request_id], "summary": "A request and its conversation",
+            "operationId": "getAdviceRequest", "tags": ["advice"], "parameters": [request_id], "summary": "A request and its conversation",
             "responses": {"200": _json(request, "The request"), **_errors(401, 404)}}},
         "/api/v1/advice-requests/{request_id}/messages": {"post": {
-            "operationId": "addAdviceMessage", "parameters": [request_id],
+            "operationId": "addAdviceMessage", "tags": ["advice"], "parameters": [request_id],
             "summary": "An adviser's advice, question back or 'taking this offline'; the practitioner's reply",
             "requestBody": body({"type": "object", "required": ["text"], "properties": {
                 "kind": {"type": "string", "enum": ["advice", "question", "offline", "reply"]}, "text": text,
                 "suggest_question": {"type": "string"}, "suggest_answer": {"type": "string"}}}),
             "responses": {"201": _json(request, "The request with the new message"), **_errors(400, 401, 404, 409, 413, 422)}}},
         "/api/v1/advice-requests/{request_id}/close": {"post": {
-            "operationId": "closeAdviceRequest", "parameters": [request_id], "summary": "Close the conversation",
+            "operationId": "closeAdviceRequest", "tags": ["advice"], "parameters": [request_id], "summary": "Close the conversation",
             "responses": {"200": _json(request, "The closed request"), **_errors(401, 404, 409, 413, 422)}}},
         "/api/v1/records/{record_id}/countersignature": {
-            "get": {"operationId": "getCountersignature", "parameters": [record_id],
+            "get": {"operationId": "getCountersignature", "tags": ["advice"], "parameters": [record_id],
                     "summary": "Whether the record needs, awaits or has its countersignature",
                     "responses": {"200": _json({"type": "object", "required": ["record", "state"], "properties": {
                         "record": {"type": "string"},
@@ -244,7 +244,7 @@ def _advice_paths(walk_id: dict) -> dict:
                         "rule": {"type": ["string", "null"]},
                         "outcome": {"oneOf": [{"$ref": "#/components/schemas/Countersignature"}, {"type": "null"}]}}},
                         "Countersignature state"), **_errors(401, 404)}},
-            "post": {"operationId": "countersignRecord", "parameters": [record_id],
+            "post": {"operationId": "countersignRecord", "tags": ["advice"], "parameters": [record_id],
                      "summary": "An adviser of the record's agency countersigns it, or returns it with reasons",
                      "requestBody": body({"type": "object", "required": ["action"], "properties": {
                          "action": {"type": "string", "enum": ["countersign", "return"]},
