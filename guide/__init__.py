@@ -67,7 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import errors, security, web
     from .accounts import views as accounts
-    from .api import views as api
+    from .advice import views as advice
+    from .api import advice as advice_api, views as api
     from .chat import views as chat
     from .decisions import start, views as decisions
     from .index import views as index
@@ -79,11 +80,14 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_web(app)
     errors.init_errors(app)
     # One blueprint per journey (each package's views hold its pages; its templates sit beside them).
-    for journey in (accounts, start, decisions, records, self_study, live_sessions, process, chat, lookup, index, api):
+    for journey in (accounts, start, decisions, records, self_study, live_sessions, process, chat, lookup, index, api,
+                    advice, advice_api):
         app.register_blueprint(journey.bp)
     csrf.exempt(api.bp)
+    csrf.exempt(advice_api.bp)
     from .records.export_jobs import init_export_jobs
     init_export_jobs(app)  # large exports made in the background, kept in the database
+    advice.init_advice(app)  # emails after commit; the advice count and blocks other pages show
 
     from .cli import register_cli
     register_cli(app)

@@ -26,7 +26,10 @@ DEMO_USERS = [
     ("index@example.org", "Ines Laurent", "index_manager", "Index manager", "Northshire Council", "Children's index"),
     ("admin@example.org", "Ada Brown", "admin", "Administrator", "Northshire Council", "Digital"),
     ("social@example.org", "Sam Adeyemi", "practitioner", "Child protection social worker", "Northshire Children's Services", "Child protection"),
+    ("adviser@example.org", "Nadia Okonjo", "practitioner", "Named nurse for safeguarding", "Northshire Community Health", "Safeguarding"),
 ]
+# Advisers for the demo: they answer requests for advice and countersign records in their agency.
+DEMO_ADVISERS = {"adviser@example.org": "Named nurse for safeguarding"}
 # Children's index access for the demo (IDX §2.27): designation and service category.
 DEMO_INDEX = {
     "practitioner@example.org": ("user", "school_community_nurse"),
@@ -70,6 +73,8 @@ def content_check(directory: Path | None):
     if "index_policy" in parts:
         policy = parts["index_policy"]
         click.echo(f"index policy: {len(policy.categories)} service categories, {len(policy.reasons)} look-up reasons")
+    if "advice_policy" in parts:
+        click.echo(f"advice policy: a default and {len(parts['advice_policy'].agencies)} agency setting(s)")
     click.echo(f"Content OK (version {content.version}).")
 
 
@@ -120,26 +125,47 @@ def register_cli(app: Flask) -> None:
 
     @users.command("designate")
     @click.argument("email")
-    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker"]), required=True,
+    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker"]), default=None,
                   help="Children's index access: none, a designated user, or a child protection social worker.")
     @click.option("--service", "service_category", default="", help="The user's service category (for visibility C).")
-    def users_designate(email, designation, service_category):
-        """Give (or take away) a user's access to the children's index (IDX §2.27)."""
+    @click.option("--adviser/--no-adviser", "adviser", default=None,
+                  help="Make the user an adviser of their agency (or stop them being one): they answer requests "
+                       "for advice and countersign records.")
+    @click.option("--adviser-role", default="", help="How practitioners know them, e.g. 'Designated safeguarding "
+                                                     "lead', 'Named nurse', 'Caldicott Guardian' (default: job title).")
+    @click.option("--newly-qualified/--qualified", "newly_qualified", default=None,
+                  help="Whether the agency's countersignature policy treats them as newly qualified.")
+    def users_designate(email, designation, service_category, adviser, adviser_role, newly_qualified):
+        """Give (or take away) children's index access (IDX §2.27), the adviser role, or mark newly qualified."""
+        if designation is None and adviser is None and newly_qualified is None:
+            raise click.UsageError("say what to designate: --index, --adviser/--no-adviser or --newly-qualified/--qualified")
         session = current_app.extensions["db_sessions"]()
         try:
             user = find_by_email(session, email)
             if user is None:
                 raise click.ClickException(f"no user with email {email}")
-            policy = current_app.extensions["guidance"].index_policy
-            if service_category and (policy is None or service_category not in policy.categories):
-                raise click.ClickException(f"unknown service category {service_category}")
-            user.index_designation = "" if designation == "none" else designation
-            user.service_category = service_category or user.service_category
-            audit(session, None, "user.designate", "user", user.id, index=designation)
+            said = []
+            if designation is not None:
+                policy = current_app.extensions["guidance"].index_policy
+                if service_category and (policy is None or service_category not in policy.categories):
+                    raise click.ClickException(f"unknown service category {service_category}")
+                user.index_designation = "" if designation == "none" else designation
+                user.service_category = service_category or user.service_category
+                audit(session, None, "user.designate", "user", user.id, index=designation)
+                said.append(f"index access {designation}")
+            if adviser is not None:
+                role = (adviser_role.strip() or user.job_title or "Adviser")[:100] if adviser else ""
+                user.adviser_role = role
+                audit(session, None, "user.designate", "user", user.id, adviser=role)
+                said.append(f"adviser of {user.agency} as {role}" if adviser else "not an adviser")
+            if newly_qualified is not None:
+                user.newly_qualified = newly_qualified
+                audit(session, None, "user.designate", "user", user.id, newly_qualified=newly_qualified)
+                said.append("newly qualified" if newly_qualified else "qualified")
             session.commit()
         finally:
             session.close()
-        click.echo(f"{email}: index access {designation}")
+        click.echo(f"{email}: {'; '.join(said)}")
 
     app.cli.add_command(users)
 
@@ -186,6 +212,22 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Audit trail intact: {checked} events verified.")
 
     app.cli.add_command(audit_group)
+
+    advice = AppGroup("advice", help="Advice and sign-off.")
+
+    @advice.command("flag-overdue")
+    def advice_flag_overdue():
+        """Tell every adviser of an agency about requests waiting past its limit (schedule it, e.g. every 10 minutes)."""
+        from .advice.asking import flag_overdue
+        session = current_app.extensions["db_sessions"]()
+        try:
+            flagged = flag_overdue(session, current_app.extensions["guidance"])
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"{flagged} request(s) waiting past their agency's limit flagged to its advisers.")
+
+    app.cli.add_command(advice)
 
     keys = AppGroup("keys", help="Encryption keys for the personal details held at rest.")
 
@@ -260,6 +302,7 @@ def register_cli(app: Flask) -> None:
                     user = create_user(session, email=email, name=name, role=role, agency=agency, team=team,
                                        job_title=job_title, password=DEMO_PASSWORD)
                     user.index_designation, user.service_category = DEMO_INDEX.get(email, ("", ""))
+                    user.adviser_role = DEMO_ADVISERS.get(email, "")
             created = _demo_records(session)
             session.commit()
         finally:
@@ -271,7 +314,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Demo children's index: {children} synthetic children (no real people)")
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, name, role, *_ in DEMO_USERS:
-            click.echo(f"  {email:28} {role:16} {name}")
+            adviser = f" (adviser: {DEMO_ADVISERS[email]})" if email in DEMO_ADVISERS else ""
+            click.echo(f"  {email:28} {role:16} {name}{adviser}")
 
 
 def _demo_children() -> int:

@@ -29,6 +29,14 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "SERVICE_NAME": "Information sharing guide",
+        # Email for advice and sign-off (guide/advice/notify.py); no host: in the guide only.
+        "SMTP_HOST": os.environ.get("GUIDE_SMTP_HOST", ""),
+        "SMTP_PORT": os.environ.get("GUIDE_SMTP_PORT", "587"),
+        "SMTP_TLS": os.environ.get("GUIDE_SMTP_TLS", "starttls"),  # starttls, ssl or none
+        "SMTP_USERNAME": os.environ.get("GUIDE_SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("GUIDE_SMTP_PASSWORD", ""),
+        "SMTP_FROM": os.environ.get("GUIDE_SMTP_FROM", "guide@localhost"),
+        "BASE_URL": os.environ.get("GUIDE_BASE_URL", ""),  # for links in emails sent by commands
     }
     config.update(overrides)
     return config

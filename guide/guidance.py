@@ -36,6 +36,9 @@ def check_all(directory: Path) -> dict:
     if (directory / "index_policy.yaml").exists():
         from .index.policy import load_policy
         attempt("index_policy", lambda: load_policy(directory))
+    if (directory / "advice_policy.yaml").exists() and "content" in parts:
+        from .advice.policy import load_advice_policy
+        attempt("advice_policy", lambda: load_advice_policy(directory, parts["content"].decisions))
     if (directory / CHAT_FILE).exists() and "content" in parts:
         attempt("chat", lambda: load_chat_content(directory, parts["content"].flowcharts))
     if issues:
@@ -45,12 +48,15 @@ def check_all(directory: Path) -> dict:
 
 class Guidance:
     def __init__(self, content: Content, scenarios: dict[str, Scenario] | None = None, chat=None, text=None,
-                 index_policy=None):
+                 index_policy=None, advice_policy=None):
         self.content = content
         self.scenarios = scenarios or {}
         self.chat = chat  # the chat's words (content/chat.yaml), or None
         self.text = text  # the guidance's paragraphs and glossary, or None
         self.index_policy = index_policy  # the children's index rules (content/index_policy.yaml), or None
+        # Each agency's advice and countersignature policy (content/advice_policy.yaml); none without the file.
+        from .advice.policy import NO_POLICY
+        self.advice_policy = advice_policy or NO_POLICY
         # (database, version) pairs whose content text is known to be stored.
         self.stored_versions: set[tuple[str, str]] = set()
         # Each case example runs as a flowchart of its decision points, on the same engine.

@@ -60,6 +60,11 @@ class User(Base):
     index_designation: Mapped[str] = mapped_column(String(32), default="", server_default="")
     # The user's own service category, for visibility C (the categories a young person named).
     service_category: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Advice and sign-off: an adviser's role as practitioners know it ("Designated safeguarding
+    # lead", "Named nurse"...); empty for someone who is not an adviser. Designated per agency.
+    adviser_role: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # For an agency's countersignature policy ("every decision by a newly qualified practitioner").
+    newly_qualified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -397,3 +402,79 @@ class ExportChunk(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[str] = mapped_column(EncryptedText("export_chunks.data"))
+
+
+# --- advice and sign-off (guide/advice/) ------------------------------------------------------
+
+class AdviceRequest(Base):
+    """A practitioner's request for advice on a walk, to a named adviser of their agency.
+
+    Seen only by the practitioner, the adviser chosen and the agency's other advisers. The
+    conversation is in AdviceMessage rows, which are only ever added.
+    """
+
+    __tablename__ = "advice_requests"
+    __table_args__ = (Index("ix_advice_requests_agency_state", "agency", "state"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    walk_id: Mapped[str] = mapped_column(ForeignKey("walks.id"), index=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(200))
+    # The question it was asked from; empty when asked from the outcome.
+    question_id: Mapped[str] = mapped_column(String(64), default="")
+    # The guidance allows a first conversation without naming the child: then there is no reference.
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    subject_ref: Mapped[str] = mapped_column(EncryptedText("advice_requests.subject_ref"), default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
+    # Set while the request waits for an adviser (asked, or the practitioner wrote again); cleared by a reply.
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    unread_by_practitioner: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When every adviser of the agency was told it had waited past the agency's limit.
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    practitioner: Mapped[User] = relationship(foreign_keys=[practitioner_id])
+    adviser: Mapped[User] = relationship(foreign_keys=[adviser_id])
+
+
+class AdviceMessage(Base):
+    """One turn of an advice conversation: the question asked, advice, a question back, a reply."""
+
+    __tablename__ = "advice_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("advice_requests.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # ask, advice, question, offline, reply, close
+    text: Mapped[str] = mapped_column(EncryptedText("advice_messages.text"), default="")
+    # Advice may point to the answer the adviser would give at a question: {"question": id, "answer": value}.
+    suggestion: Mapped[dict | None] = mapped_column(EncryptedJSON("advice_messages.suggestion"), nullable=True)
+    # Who wrote it, as they were then (name, job title, adviser role): part of the record it feeds.
+    author_snapshot: Mapped[dict] = mapped_column(EncryptedJSON("advice_messages.author_snapshot"), default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class RecordSignoff(Base):
+    """A decision record's countersignature, as events only ever added: required, then countersigned or returned.
+
+    The record itself is never changed; these rows are bound to one version of it.
+    """
+
+    __tablename__ = "record_signoffs"
+    # One of each per record version: a double click cannot countersign twice.
+    __table_args__ = (UniqueConstraint("record_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("decision_records.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(200), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # required, countersigned, returned
+    rule: Mapped[str] = mapped_column(String(200), default="")  # why the policy asks for it
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    signer: Mapped[dict] = mapped_column(EncryptedJSON("record_signoffs.signer"), default=dict)
+    note: Mapped[str] = mapped_column(EncryptedText("record_signoffs.note"), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

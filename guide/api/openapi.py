@@ -12,7 +12,7 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Bad request", 401: "No valid API token", 404: "Not found", 409: "Step refused: not the current question, or already recorded",
+    text = {400: "Bad request", 401: "No valid API token", 403: "Refused: e.g. countersigning your own record", 404: "Not found", 409: "Step refused: not the current question, or already recorded",
             413: "The request body is larger than the service takes", 422: "Record details incomplete or invalid"}
     return {str(code): _json(_ERROR, text[code]) for code in codes}
 
@@ -95,6 +95,7 @@ def openapi_document(guidance) -> dict:
                     "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
                     "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}}},
                     "Records"), **_errors(400, 401)}}},
+            **_advice_paths(walk_id),
             "/api/v1/records/{record_id}": {"get": {
                 "operationId": "getRecord", "summary": "One version of a decision record",
                 "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -150,6 +151,7 @@ def openapi_document(guidance) -> dict:
                                           SHARES + ", with every item"),
                         "basis": when({"type": "string", "enum": list(BASES)}, WITHOUT_CONSENT),
                         "basis_detail": when(text(5000), WITHOUT_CONSENT)}},
+                **_ADVICE_SCHEMAS,
                 "Record": {"type": "object", "required": ["id", "reference", "version", "decision"], "properties": {
                     "id": {"type": "string"}, "reference": {"type": "string"}, "version": {"type": "integer"},
                     "supersedes": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
@@ -158,7 +160,95 @@ def openapi_document(guidance) -> dict:
                     "decision": {"type": "string", "enum": decisions}, "outcome": {"type": "object"},
                     "consent_position": {"type": "string"}, "author": {"type": "object"},
                     "answers": {"type": "array", "items": {"type": "object"}}, "details": {"type": "object"},
-                    "correction_reason": {"type": "string"}}},
+                    "correction_reason": {"type": "string"},
+                    "advice": {"type": "array", "items": {"type": "object"},
+                               "description": "What advisers said on the walk (who, role, when, what), frozen with the record"}}},
             },
         },
+    }
+
+
+# --- advice and sign-off (guide/api/advice.py) -------------------------------------------------
+
+_PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "job_title": {"type": "string"},
+                                            "adviser_role": {"type": "string"}, "agency": {"type": "string"}}}
+_ADVICE_SCHEMAS = {
+    "AdviceRequest": {"type": "object", "required": ["id", "state", "named", "urgent"], "properties": {
+        "id": {"type": "string"}, "walk": {"type": ["string", "null"], "description": "Only for the practitioner who asked"},
+        "practitioner": _PERSON, "adviser": _PERSON,
+        "question": {"type": ["string", "null"], "description": "The question it was asked at; null when asked at the outcome"},
+        "named": {"type": "boolean"},
+        "subject_ref": {"type": ["string", "null"], "description": "The child's reference, only when the practitioner named the child"},
+        "urgent": {"type": "boolean"}, "state": {"type": "string", "enum": ["open", "closed"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "waiting_hours": {"type": ["number", "null"], "description": "Working hours waited for an adviser, in the agency's hours"},
+        "overdue": {"type": "boolean"},
+        "messages": {"type": "array", "items": {"type": "object", "properties": {
+            "kind": {"type": "string", "enum": ["ask", "advice", "question", "offline", "reply", "close"]},
+            "author": _PERSON, "text": {"type": "string"}, "suggestion": {"type": ["object", "null"]},
+            "at": {"type": "string", "format": "date-time"}}}}}},
+    "Countersignature": {"type": "object", "required": ["state", "record"], "properties": {
+        "state": {"type": "string", "enum": ["countersigned", "returned"]}, "by": {"oneOf": [_PERSON, {"type": "null"}]},
+        "note": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "record": {"type": "string"}}},
+}
+
+
+def _advice_paths(walk_id: dict) -> dict:
+    request_id = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    record_id = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    request = {"$ref": "#/components/schemas/AdviceRequest"}
+    text = {"type": "string", "maxLength": 5000}
+    body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}  # noqa: E731
+    return {
+        "/api/v1/advisers": {"get": {
+            "operationId": "listAdvisers", "tags": ["advice"], "summary": "The advisers of the token's user's agency",
+            "responses": {"200": _json({"type": "object", "required": ["advisers"], "properties": {"advisers": {
+                "type": "array", "items": {**_PERSON, "properties": {**_PERSON["properties"], "id": {"type": "integer"}}}}}},
+                "Advisers"), **_errors(401)}}},
+        "/api/v1/walks/{walk_id}/advice-requests": {"post": {
+            "operationId": "askForAdvice", "tags": ["advice"], "parameters": [walk_id],
+            "summary": "Ask an adviser of your agency about your walk, naming the child or not",
+            "requestBody": body({"type": "object", "required": ["adviser", "question", "named"], "properties": {
+                "adviser": {"type": "integer", "description": "An adviser's id from listAdvisers"},
+                "question": {**text, "description": "What you are unsure about; not the child's name"},
+                "named": {"type": "boolean"}, "subject_ref": {"type": "string", "maxLength": 100,
+                                                              "description": "Required when named is true"},
+                "urgent": {"type": "boolean"},
+                "at_question": {"type": "string", "description": "The question of the walk it is about (optional)"}}}),
+            "responses": {"201": _json(request, "The request"), **_errors(400, 401, 404, 409, 413, 422)}}},
+        "/api/v1/advice-requests": {"get": {
+            "operationId": "listAdviceRequests","tags": ["advice"], 
+            "summary": "Your requests; for an adviser also the agency's open requests (urgent first) and records awaiting countersignature",
+            "responses": {"200": _json({"type": "object", "required": ["asked", "queue", "awaiting_countersignature"], "properties": {
+                "asked": {"type": "array", "items": request}, "queue": {"type": "array", "items": request},
+                "awaiting_countersignature": {"type": "array", "items": {"type": "string"}}}}, "Requests"), **_errors(401)}}},
+        "/api/v1/advice-requests/{request_id}": {"get": {
+            "operationId": "getAdviceRequest", "tags": ["advice"], "parameters": [request_id], "summary": "A request and its conversation",
+            "responses": {"200": _json(request, "The request"), **_errors(401, 404)}}},
+        "/api/v1/advice-requests/{request_id}/messages": {"post": {
+            "operationId": "addAdviceMessage", "tags": ["advice"], "parameters": [request_id],
+            "summary": "An adviser's advice, question back or 'taking this offline'; the practitioner's reply",
+            "requestBody": body({"type": "object", "required": ["text"], "properties": {
+                "kind": {"type": "string", "enum": ["advice", "question", "offline", "reply"]}, "text": text,
+                "suggest_question": {"type": "string"}, "suggest_answer": {"type": "string"}}}),
+            "responses": {"201": _json(request, "The request with the new message"), **_errors(400, 401, 404, 409, 413, 422)}}},
+        "/api/v1/advice-requests/{request_id}/close": {"post": {
+            "operationId": "closeAdviceRequest", "tags": ["advice"], "parameters": [request_id], "summary": "Close the conversation",
+            "responses": {"200": _json(request, "The closed request"), **_errors(401, 404, 409, 413, 422)}}},
+        "/api/v1/records/{record_id}/countersignature": {
+            "get": {"operationId": "getCountersignature", "tags": ["advice"], "parameters": [record_id],
+                    "summary": "Whether the record needs, awaits or has its countersignature",
+                    "responses": {"200": _json({"type": "object", "required": ["record", "state"], "properties": {
+                        "record": {"type": "string"},
+                        "state": {"type": "string", "enum": ["not_required", "awaiting", "countersigned", "returned"]},
+                        "rule": {"type": ["string", "null"]},
+                        "outcome": {"oneOf": [{"$ref": "#/components/schemas/Countersignature"}, {"type": "null"}]}}},
+                        "Countersignature state"), **_errors(401, 404)}},
+            "post": {"operationId": "countersignRecord", "tags": ["advice"], "parameters": [record_id],
+                     "summary": "An adviser of the record's agency countersigns it, or returns it with reasons",
+                     "requestBody": body({"type": "object", "required": ["action"], "properties": {
+                         "action": {"type": "string", "enum": ["countersign", "return"]},
+                         "note": {**text, "description": "Required when returning"}}}),
+                     "responses": {"201": _json({"$ref": "#/components/schemas/Countersignature"}, "Done"),
+                                   **_errors(400, 401, 403, 404, 409, 413, 422)}}},
     }

@@ -81,6 +81,7 @@ def record_json(record: DecisionRecord) -> dict:
         "consent_position": record.consent_position, "author": body["author"],
         "answers": body["answers"], "details": body["details"], "correction_reason": record.correction_reason,
         "edition": body.get("edition"),
+        "advice": body.get("advice", []),  # what advisers said on the walk, frozen with the record
     }
 
 

@@ -127,6 +127,11 @@ def check_details(raw: dict, guidance: Guidance, decision_id: str) -> dict:
         details["basis"] = read.choice("basis", BASES, "Select the legal basis for sharing without consent")
         details["basis_detail"] = read.text(
             "basis_detail", "Explain why the basis applies in this case", limit=LONG)
+    # A choice sent where this decision does not ask for it is still one of those offered, or refused.
+    for name, options in (("share_method", SHARE_METHODS), ("person_told", YES_NO), ("basis", BASES)):
+        value = raw.get(name)
+        if name not in details and value not in (None, "") and not (isinstance(value, str) and value in options):
+            errors[name] = "Select one of the options offered, or leave it out"
     if errors:
         raise RecordInvalid(errors)
     return details

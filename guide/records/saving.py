@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..advice.asking import advice_given
+from ..advice.signoff import require_if_policy
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, remember_content_version
 from ..guidance import Guidance
@@ -57,9 +59,10 @@ def save_record(db: Session, guidance: Guidance, walk: Walk, user: User, raw: di
         reference=reference_for(walk), version=1, walk_id=walk.id, author_id=user.id, agency=user.agency,
         team=user.team, flowchart_id=walk.flowchart_id, content_version=guidance.version,
         subject_ref=details["subject_ref"], outcome_id=where.outcome.id, decision=where.outcome.decision,
-        consent_position=details["consent_position"], body={**_snapshot(guidance, walk, user), "details": details},
+        consent_position=details["consent_position"],
+        body={**_snapshot(guidance, walk, user), "details": details, "advice": advice_given(db, walk.id)},
     )
-    return _insert(db, record, user, "record.create")
+    return _insert(db, guidance, record, user, "record.create")
 
 
 def correct_record(db: Session, guidance: Guidance, previous: DecisionRecord, user: User, raw: dict) -> DecisionRecord:
@@ -86,10 +89,10 @@ def correct_record(db: Session, guidance: Guidance, previous: DecisionRecord, us
         consent_position=details["consent_position"], body={**previous.body, "details": details},
         correction_reason=reason,
     )
-    return _insert(db, record, user, "record.amend")
+    return _insert(db, guidance, record, user, "record.amend")
 
 
-def _insert(db: Session, record: DecisionRecord, user: User, action: str) -> DecisionRecord:
+def _insert(db: Session, guidance: Guidance, record: DecisionRecord, user: User, action: str) -> DecisionRecord:
     record.created_at = utcnow()
     record.csv_row = csv_line(record)
     # No savepoint here: with SQLite's driver a savepoint opened before any write is the whole
@@ -101,6 +104,7 @@ def _insert(db: Session, record: DecisionRecord, user: User, action: str) -> Dec
         db.rollback()
         raise StepRefused("This record has just been saved or corrected elsewhere; nothing was changed.") from None
     audit(db, user.id, action, "decision_record", record.id, reference=record.reference, version=record.version)
+    require_if_policy(db, guidance, record, user)  # the agency's countersignature policy (guide/advice/)
     return record
 
 
