@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
     HTMX(app)
+    from .fragments import init_fragments
+    init_fragments(app, guidance.version)
 
     from . import errors, security, web
     from .accounts import views as accounts

@@ -53,11 +53,18 @@ def rotate(engine: Engine, metadata: sa.MetaData, keyring: KeyRing,
         done = 0
         stale = sa.or_(*[sa.and_(column.is_not(None), ~type_coerce(column, Text).startswith(f"g1.{keyring.primary_id}."))
                          for column in encrypted])
+        # Walk the table once in primary-key order, each batch starting after the last row seen
+        # (no index finds stale values, so starting from the top each time rescans every row
+        # already rotated: quadratic in the table's size).
+        key = table.primary_key.columns
+        in_order = select(table).where(stale).order_by(*key).limit(BATCH)
+        last = None
         while True:
             with engine.begin() as connection:
                 # Read through the column types (any key in the ring opens them), write back the same
                 # values: the types encrypt under the newest key.
-                rows = connection.execute(select(table).where(stale).limit(BATCH)).all()
+                query = in_order if last is None else in_order.where(sa.tuple_(*key) > sa.tuple_(*last))
+                rows = connection.execute(query).all()
                 for row in rows:
                     values = {column.name: row._mapping[column.name] for column in encrypted}
                     for column in blind:
@@ -68,6 +75,7 @@ def rotate(engine: Engine, metadata: sa.MetaData, keyring: KeyRing,
                     connection.execute(update(table).where(_same_row(table, row)).values(**values))
             if not rows:
                 break
+            last = [row._mapping[column.name] for column in key]
             done += len(rows)
             progress(table.name, done)
         changed += done
