@@ -24,7 +24,10 @@ run: $(VENV)/.installed
 	$(BIN)/flask --app guide demo
 	@echo
 	@echo "The guide is at http://127.0.0.1:$(PORT)/ — sign in as practitioner@example.org with password demo-password-2026"
+	@echo "(with a task worker for background work: exports, expiry, nightly checks; stopped with the server)"
 	@echo
+	@$(BIN)/huey_consumer guide.worker.huey --workers 2 --worker-type thread --quiet & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app guide run --host 127.0.0.1 --port $(PORT)
 
 # Every test against SQLite, then the same suite (browser tests aside) against PostgreSQL: a

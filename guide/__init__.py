@@ -86,6 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api.bp)
     from .records.export_jobs import init_export_jobs
     init_export_jobs(app)  # large exports made in the background, kept in the database
+    from .tasks import configure as configure_tasks
+    configure_tasks(app)  # background work: the task queue's storage, and this app for its tasks
 
     from .cli import register_cli
     register_cli(app)

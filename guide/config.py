@@ -29,6 +29,12 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "SERVICE_NAME": "Information sharing guide",
+        # The task queue (guide/tasks.py): Redis when configured, else a SQLite file in the instance folder.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "TASKS_DATABASE": os.environ.get("GUIDE_TASKS_DATABASE") or None,
+        "TASKS_IMMEDIATE": os.environ.get("GUIDE_TASKS_IMMEDIATE", "0") == "1",
+        "RETENTION_DAYS": int(os.environ.get("GUIDE_RETENTION_DAYS") or 7 * 365),
+        "RETENTION_PURGE": os.environ.get("GUIDE_RETENTION_PURGE", "0") == "1",
     }
     config.update(overrides)
     return config

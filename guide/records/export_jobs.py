@@ -9,11 +9,13 @@ Nothing lives in process memory, so several app machines can share one database:
   transaction of its own that also moves `rows_done` and the heartbeat — and only while the job is
   still its own, so a runner that lost its claim can add nothing.
 
-The request that asks for an export starts a runner in a background thread and returns at once.
-If that process dies, the job's heartbeat goes stale: the next visit to its progress page (on any
-worker) or `flask --app guide records run-exports` claims it and redoes it from the start (its
-chunks are deleted first). Jobs expire after EXPORT_JOB_HOURS: the same command (and, lazily,
-asking for a new export) deletes their files.
+The request that asks for an export commits the job, puts its id on the task queue
+(guide/tasks.py) and returns at once; a worker process claims it and makes the file. If that
+worker dies, the job's heartbeat goes stale: the queue's every-minute sweep, the next visit to its
+progress page (on any machine) or `flask --app guide records run-exports` queues it again and a
+worker redoes it from the start (its chunks are deleted first). Jobs expire after
+EXPORT_JOB_HOURS: the sweep (and the same command, and, lazily, asking for a new export) deletes
+their files.
 
 The file is exactly what the direct export streams for the same filters: the runner writes out
 what `exports.csv_rows` / `exports.json_rows` yield.
@@ -25,7 +27,6 @@ import csv
 import logging
 import re
 import secrets
-import threading
 import time
 from dataclasses import fields
 from datetime import date, datetime, timedelta, timezone
@@ -305,27 +306,46 @@ def run_claimed(app: Flask, job_id: str, token: str) -> str:
         return "failed"
 
 
-def run_in_background(app: Flask, job_id: str, token: str) -> threading.Thread:
-    def work():
-        with app.app_context():
-            run_claimed(app, job_id, token)
+def claim_and_run(app: Flask, job_id: str) -> str:
+    """What a worker does with a queued job: claim it and make its file. A job another runner holds
+    (a task delivered twice, or queued again while its runner lives) is left alone."""
+    engine = app.extensions["db_engine"]
+    token, before, attempts = new_claim(), stale_before(app), _config(app, "EXPORT_JOB_MAX_ATTEMPTS")
+    if claim(engine, job_id, token, before, attempts):
+        return run_claimed(app, job_id, token)
+    if give_up_if_exhausted(engine, job_id, before, attempts):
+        return "gave_up"
+    return "not_claimed"
 
-    thread = threading.Thread(target=work, name=f"export-{job_id[:8]}", daemon=True)
-    thread.start()
-    return thread
+
+def queue(job_id: str) -> None:
+    """Hand the job to the task queue's workers (guide/tasks.py); the job is committed first."""
+    from ..tasks import run_export
+    run_export(job_id)
 
 
 def revive_if_stale(app: Flask, job: ExportJob) -> bool:
-    """A job whose runner died is claimed here and redone in a background thread of this process."""
+    """A job whose runner died (or whose task was lost) goes back on the queue, for any worker."""
     if not is_stale(app, job):
         return False
-    engine = app.extensions["db_engine"]
-    token, before, attempts = new_claim(), stale_before(app), _config(app, "EXPORT_JOB_MAX_ATTEMPTS")
-    if claim(engine, job.id, token, before, attempts):
-        run_in_background(app, job.id, token)
-        return True
-    give_up_if_exhausted(engine, job.id, before, attempts)
-    return False
+    queue(job.id)
+    return True
+
+
+def requeue_stale(app: Flask) -> int:
+    """The sweep: queue again every job whose runner died and every queued job left waiting, so
+    a machine killed mid-export has its jobs finished by the others."""
+    engine: Engine = app.extensions["db_engine"]
+    before = stale_before(app)
+    with engine.begin() as connection:
+        stale = list(connection.execute(select(ExportJob.id).where(or_(
+            and_(ExportJob.state == "queued", ExportJob.created_at < before),
+            and_(ExportJob.state == "running",
+                 or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < before))
+        )).order_by(ExportJob.created_at)).scalars())
+    for job_id in stale:
+        queue(job_id)
+    return len(stale)
 
 
 def expire(app: Flask) -> tuple[int, int]:
@@ -449,9 +469,7 @@ def create():
     audit(db(), current_user().id, "record.export_prepare", "export_job", job.id, format=fmt,
           filters=wanted.as_dict(), records=job.rows_total)
     db().commit()
-    token = new_claim()
-    if claim(app.extensions["db_engine"], job.id, token, stale_before(app), _config(app, "EXPORT_JOB_MAX_ATTEMPTS")):
-        run_in_background(app, job.id, token)
+    queue(job.id)
     return redirect(url_for("export_jobs.show", job_id=job.id), 303)
 
 
