@@ -397,3 +397,15 @@ class ExportChunk(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[str] = mapped_column(EncryptedText("export_chunks.data"))
+
+
+class UserSearchKey(Base):
+    """The author filter's index (guide/accounts/author_search.py): for each word of a user's name
+    and email, a blind index of each of its beginnings, so "pat" finds Pat Practitioner without
+    decrypting anyone's name. No clear text: keyed hashes only."""
+
+    __tablename__ = "user_search_keys"
+    __table_args__ = (Index("ix_user_search_keys_key", "key"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
