@@ -27,6 +27,7 @@ def queued_app(tmp_path):
     app = build_app(tmp_path, SMALL_CONTENT, TASKS_IMMEDIATE=False, TASKS_DATABASE=str(tmp_path / "tasks.sqlite3"),
                     ENCRYPTION_KEYS=key, EXPORT_JOB_THRESHOLD=5, EXPORT_CHUNK_ROWS=3)
     app.test_key = key
+    huey.flush()  # a shared queue (Redis, in the scaled-out run) starts empty for each test
     author = Client(app).sign_in("practitioner")
     save(author, [("purpose", "no")], subject_ref="CHILD-1")
     _clone_records(app, COPIES)
@@ -36,6 +37,7 @@ def queued_app(tmp_path):
 
 def start_worker(app, tmp_path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "GUIDE_TASKS_DATABASE": app.config["TASKS_DATABASE"],
+           # REDIS_URL, when the scaled-out run sets it, comes through: the worker shares the app's queue.
            "GUIDE_ENCRYPTION_KEYS": app.test_key, "SECRET_KEY": "test-secret", "GUIDE_CONTENT_DIR": str(SMALL_CONTENT)}
     env.pop("GUIDE_TASKS_IMMEDIATE", None)
     log = open(tmp_path / "worker.log", "w")
@@ -60,6 +62,11 @@ def stop(worker: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(5)
+
+
+def test_the_queue_is_redis_when_configured_and_a_sqlite_file_otherwise(queued_app):
+    expected = "RedisStorage" if os.environ.get("REDIS_URL") else "SqliteStorage"
+    assert type(huey.storage).__name__ == expected
 
 
 def test_an_export_asked_for_waits_on_the_queue_and_a_worker_process_makes_it(queued_app, tmp_path):
