@@ -38,7 +38,7 @@ def queued_app(tmp_path):
 def start_worker(app, tmp_path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "GUIDE_TASKS_DATABASE": app.config["TASKS_DATABASE"],
            # REDIS_URL, when the scaled-out run sets it, comes through: the worker shares the app's queue.
-           "GUIDE_ENCRYPTION_KEYS": app.test_key, "SECRET_KEY": "test-secret", "GUIDE_CONTENT_DIR": str(SMALL_CONTENT)}
+           "GUIDE_EXPORT_FOLDER": app.config["EXPORT_FOLDER"], "GUIDE_ENCRYPTION_KEYS": app.test_key, "SECRET_KEY": "test-secret", "GUIDE_CONTENT_DIR": str(SMALL_CONTENT)}
     env.pop("GUIDE_TASKS_IMMEDIATE", None)
     log = open(tmp_path / "worker.log", "w")
     return subprocess.Popen([str(CONSUMER), "guide.worker.huey", "-w", "2", "-k", "thread", "-q"],

@@ -167,11 +167,12 @@ def is_stale(app: Flask, job: ExportJob) -> bool:
 # --- running -----------------------------------------------------------------------------------
 
 class _ChunkWriter:
-    """Collects the export's text and stores it a chunk at a time, with the job's progress."""
+    """Collects the export's text and stores it a chunk at a time in the file store, with the job's progress."""
 
     def __init__(self, app: Flask, job_id: str, token: str):
         self.engine: Engine = app.extensions["db_engine"]
         self.job_id, self.token = job_id, token
+        self.file = app.extensions["file_store"].start(job_id, token)
         self.chunk_rows = max(1, int(_config(app, "EXPORT_CHUNK_ROWS")))
         self.max_chars = int(_config(app, "EXPORT_CHUNK_MAX_CHARS"))
         self.every = float(_config(app, "EXPORT_JOB_HEARTBEAT_SECONDS"))
@@ -211,12 +212,15 @@ class _ChunkWriter:
 
     def _store(self, **finish) -> None:
         with self.engine.begin() as connection:
-            # The job row first: this checks the claim and holds the job while the chunk goes in.
-            self._beat(connection, **finish)
+            # The job row first: this checks the claim and holds the job while the chunk goes in
+            # (a claimer waits for this transaction, so no other runner starts meanwhile).
+            self._beat(connection)
             if self.pieces:
-                connection.execute(insert(ExportChunk).values(job_id=self.job_id, seq=self.seq,
-                                                              data="".join(self.pieces)))
+                self.file.write("".join(self.pieces))
                 self.seq += 1
+            if finish:
+                self.file.finish()
+                self._beat(connection, **finish)
         self.pieces.clear()
         self.chars = 0
         self.rows_stored = self.rows
@@ -272,7 +276,8 @@ def run_claimed(app: Flask, job_id: str, token: str) -> str:
             ).values(heartbeat_at=utcnow()))
             if owned.rowcount != 1:
                 raise LostJob(job_id)
-            # Redone from the start: whatever an earlier runner stored goes first.
+            # Redone from the start: whatever an earlier runner stored goes (its file goes when
+            # this runner starts its own, in _ChunkWriter).
             connection.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
         session = app.extensions["db_sessions"]()
         try:
@@ -303,6 +308,8 @@ def run_claimed(app: Flask, job_id: str, token: str) -> str:
                      error=f"The export could not be finished ({type(problem).__name__})."))
             if failed.rowcount:
                 connection.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
+        if failed.rowcount:
+            app.extensions["file_store"].delete(job_id)
         return "failed"
 
 
@@ -356,6 +363,7 @@ def expire(app: Flask) -> tuple[int, int]:
         due = list(connection.execute(select(ExportJob.id).where(
             ExportJob.expires_at <= now, ExportJob.state != "expired")).scalars())
     for job_id in due:
+        app.extensions["file_store"].delete(job_id)
         with engine.begin() as connection:
             connection.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
             connection.execute(update(ExportJob).where(ExportJob.id == job_id).values(state="expired", runner=None))
@@ -516,21 +524,18 @@ def download(job_id: str):
           filters=job.filters, records=job.rows_done)
     db().commit()
 
-    def chunks():
-        # One chunk in memory at a time, in order.
-        seq = 0
-        while True:
-            data = db().scalar(select(ExportChunk.data).where(ExportChunk.job_id == job_id, ExportChunk.seq == seq))
-            if data is None:
-                return
-            yield data
-            seq += 1
-
-    return Response(stream_with_context(chunks()), mimetype=mimetype,
+    store = current_app.extensions["file_store"]
+    link = store.link(job.id, job.runner, filename, mimetype)
+    if link:  # object storage: a short-lived link straight to the file
+        return redirect(link, 303)
+    # One part in memory at a time, in order.
+    return Response(stream_with_context(store.read(job.id, job.runner)), mimetype=mimetype,
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def init_export_jobs(app: Flask) -> None:
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
+    from ..file_store import init_file_store
+    init_file_store(app)
     app.register_blueprint(bp)
