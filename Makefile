@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 PYTEST_ARGS ?=
 PG_PYTEST := -m "not browser" -k "not wal_mode and not first_run"
 # What the scaled-out run exercises: the task queue on Redis with real workers, exports, records.
-SCALED_PYTEST ?= tests/test_task_worker.py tests/records tests/training/test_training_sessions.py
+SCALED_PYTEST ?= tests/test_task_worker.py tests/test_rehearsal.py tests/records tests/training/test_training_sessions.py
 test: $(VENV)/.installed /usr/bin/chromium
 	$(BIN)/flask --app guide content check
 	@echo "== The suite against SQLite"

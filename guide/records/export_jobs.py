@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import secrets
 import time
@@ -535,7 +536,8 @@ def download(job_id: str):
 
 def init_export_jobs(app: Flask) -> None:
     for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
+        from_environment = os.environ.get(f"GUIDE_{name}")  # e.g. GUIDE_EXPORT_JOB_STALE_SECONDS
+        app.config.setdefault(name, type(value)(from_environment) if from_environment else value)
     from ..file_store import init_file_store
     init_file_store(app)
     app.register_blueprint(bp)
