@@ -4,12 +4,12 @@ On one machine the queue is a SQLite file in the instance folder (`instance/task
 extra server. Scaled out, set REDIS_URL and every web process and worker shares a Redis queue.
 The worker is `huey_consumer guide.worker.huey` (`make run` starts one for you).
 
-What runs here:
-- export jobs (records/export_jobs.py): the web request queues the job and returns; a worker claims
-  it (the job's own compare-and-set, so a task delivered twice runs once) and makes the file;
-- every minute, jobs whose runner died (a worker killed mid-export, on any machine) are queued
-  again, and expired export files deleted;
-- nightly, both audit chains are verified (the same functions as `audit verify` and
+What runs on it:
+- export jobs, whose tasks are defined beside them (records/export_jobs.py: `run_export`, and
+  `sweep_exports` every minute): the web request queues the job and returns; a worker claims it
+  (the job's own compare-and-set, so a task delivered twice runs once) and makes the file; jobs
+  whose runner died (a worker killed mid-export, on any machine) are queued again;
+- here, nightly, both audit chains are verified (the same functions as `audit verify` and
   `index verify-audit`), and the records past retention are listed — and purged only when
   GUIDE_RETENTION_PURGE=1 says your agency agreed to it.
 
@@ -56,23 +56,6 @@ def current() -> Flask:
     if _app is None:
         raise RuntimeError("No app: build one with guide.create_app() before running tasks")
     return _app
-
-
-@huey.task(retries=2, retry_delay=5)
-def run_export(job_id: str) -> str:
-    """Claim the export job and make its file; nothing if another runner has it."""
-    from .records.export_jobs import claim_and_run
-    return claim_and_run(current(), job_id)
-
-
-@huey.periodic_task(crontab(minute="*"), retries=1)
-def sweep_exports() -> dict:
-    """Queue again the jobs whose runner died; delete expired export files."""
-    from .records.export_jobs import expire, requeue_stale
-    app = current()
-    expired, removed = expire(app)
-    requeued = requeue_stale(app)
-    return {"expired": expired, "removed": removed, "requeued": requeued}
 
 
 @huey.periodic_task(crontab(minute="15", hour="2"), retries=1)

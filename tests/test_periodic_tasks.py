@@ -3,7 +3,8 @@
 from sqlalchemy import select, text as sql
 
 from guide.models import AuditEvent, DecisionRecord
-from guide.tasks import retention, sweep_exports, verify_audit_chains
+from guide.records.export_jobs import sweep_exports
+from guide.tasks import retention, verify_audit_chains
 
 from tests.conftest import Client
 from tests.records.test_export_jobs import _died, _job

@@ -30,9 +30,9 @@ from guide.crypto import new_key
 from guide.db import migrate
 from guide.index.audit import verify as verify_index
 from guide.models import DecisionRecord
-from guide.records.export_jobs import create_job, queue
+from guide.records.export_jobs import create_job, queue, sweep_exports
 from guide.records.visibility import RecordFilter
-from guide.tasks import huey, sweep_exports
+from guide.tasks import huey
 
 from tests.conftest import ROOT, SMALL_CONTENT, fresh_database_url
 from tests.records.test_export_jobs import _clone_records, _job

@@ -46,15 +46,19 @@ from flask import (
     url_for,
 )
 from flask.cli import with_appcontext
-from sqlalchemy import and_, delete, insert, or_, select, update
+from huey import crontab
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
 
+from .. import tasks
 from ..audit import audit
 from ..models import ExportChunk, ExportJob, User, utcnow
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows
 from .form import CONSENT_POSITIONS
 from .visibility import RecordFilter, visible_records
+
+huey = tasks.huey
 
 log = logging.getLogger(__name__)
 
@@ -326,9 +330,14 @@ def claim_and_run(app: Flask, job_id: str) -> str:
     return "not_claimed"
 
 
+@huey.task(retries=2, retry_delay=5)
+def run_export(job_id: str) -> str:
+    """The worker's task: claim the export job and make its file; nothing if another runner has it."""
+    return claim_and_run(tasks.current(), job_id)
+
+
 def queue(job_id: str) -> None:
     """Hand the job to the task queue's workers (guide/tasks.py); the job is committed first."""
-    from ..tasks import run_export
     run_export(job_id)
 
 
@@ -375,6 +384,14 @@ def expire(app: Flask) -> tuple[int, int]:
             connection.execute(delete(ExportChunk).where(ExportChunk.job_id.in_(old)))
             connection.execute(delete(ExportJob).where(ExportJob.id.in_(old)))
     return len(due), len(old)
+
+
+@huey.periodic_task(crontab(minute="*"), retries=1)
+def sweep_exports() -> dict:
+    """Every minute, on a worker: queue again the jobs whose runner died; delete expired export files."""
+    app = tasks.current()
+    expired, removed = expire(app)
+    return {"expired": expired, "removed": removed, "requeued": requeue_stale(app)}
 
 
 def run_pending(app: Flask, echo=lambda message: None) -> dict:
