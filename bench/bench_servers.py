@@ -17,7 +17,8 @@ from markupsafe import escape
 REPO = Path(__file__).resolve().parent.parent
 
 
-def guide_app(database_url: str | None = None, secret_key: str | None = None, content_dir: str | None = None):
+def guide_app(database_url: str | None = None, secret_key: str | None = None, content_dir: str | None = None,
+              **config):
     """The real guide, on a database that has already been migrated and has its users."""
     from guide import create_app
 
@@ -25,6 +26,7 @@ def guide_app(database_url: str | None = None, secret_key: str | None = None, co
         "DATABASE_URL": database_url or os.environ["BENCH_DATABASE_URL"],
         "SECRET_KEY": secret_key or os.environ["BENCH_SECRET_KEY"],
         "CONTENT_DIR": Path(content_dir or os.environ.get("BENCH_CONTENT_DIR") or REPO / "content"),
+        **config,
     })
 
 

@@ -65,6 +65,7 @@ EXPECTED_OUTCOME = "share_without_consent_public_interest"
 EMAIL, PASSWORD = "bench@example.org", "bench password 2026 long enough"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GOAL_RATIO, GOAL_P99_MS = 3.0, 10.0
+UNCACHED = "guide step, fragment cache off"
 
 
 # --------------------------------------------------------------------------- clients
@@ -275,6 +276,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=15, help="untimed warm-up walks per app and mode (default 15)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process guide step afterwards")
+    parser.add_argument("--no-uncached", action="store_true",
+                        help="skip the in-process row with the fragment cache off")
     parser.add_argument("--db-dir", type=Path, default=None, help="where the temporary databases go (default: system temp)")
     args = parser.parse_args()
 
@@ -310,7 +313,14 @@ def main() -> int:
         app = guide_app(inproc_url, "bench-secret", str(REPO / "content"))
         guide_inproc = GuideWalker(InProcess(app))
         bare_inproc = BareWalker(InProcess(bare_app()))
-        results["in-process"] = run_interleaved([guide_inproc, bare_inproc], walks, args.warmup)
+        walkers = [guide_inproc, bare_inproc]
+        if not args.no_uncached:
+            # The same app with its fragment cache off (guide/fragments.py): what the cache saves, in the same run.
+            uncached = GuideWalker(InProcess(guide_app(inproc_url, "bench-secret", str(REPO / "content"),
+                                                       CACHE_FRAGMENTS=False)))
+            uncached.name = UNCACHED
+            walkers.append(uncached)
+        results["in-process"] = run_interleaved(walkers, walks, args.warmup)
         print(f"[in-process done at {time.perf_counter() - started:.1f}s]", flush=True)
 
         # ---- over HTTP (gunicorn, loopback)
@@ -362,6 +372,13 @@ def main() -> int:
                   f"extra per step at p50: {g['p50'] - b['p50']:.3f} ms")
             verdicts.append((f"step ≤ {GOAL_RATIO:g}× bare Flask, {mode} (p50 ratio {r50:.1f}×)", r50 <= GOAL_RATIO))
             verdicts.append((f"step ≤ {GOAL_RATIO:g}× bare Flask, {mode} (p99 ratio {r99:.1f}×)", r99 <= GOAL_RATIO))
+        if UNCACHED in results["in-process"]:
+            u, b = stats_ms(results["in-process"][UNCACHED]["step"]), stats_ms(results["in-process"]["bare Flask step"]["step"])
+            g = stats_ms(results["in-process"]["guide step"]["step"])
+            print(f"  fragment cache: in-process p50 {u['p50']:.3f} ms without it ({u['p50'] / b['p50']:.1f}× bare), "
+                  f"{g['p50']:.3f} ms with it: {u['p50'] - g['p50']:.3f} ms saved a step "
+                  f"(GET half {stats_ms(results['in-process'][UNCACHED]['get'])['p50']:.3f} → "
+                  f"{stats_ms(results['in-process']['guide step']['get'])['p50']:.3f} ms)")
         g_in = stats_ms(results["in-process"]["guide step"]["step"])
         engine_share = engine["per_step_p50"] / 1e6 / g_in["p50"]
         print(f"  engine: at most ~4 uncached replays per step ≈ {engine['per_step_p50'] / 1e6:.3f} ms "

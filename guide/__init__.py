@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
     HTMX(app)
+    from .fragments import init_fragments
+    init_fragments(app, guidance.version)
 
     from . import errors, security, web
     from .accounts import views as accounts
@@ -88,6 +90,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .records.export_jobs import init_export_jobs
     init_export_jobs(app)  # large exports made in the background, kept in the database
     advice.init_advice(app)  # emails after commit; the advice count and blocks other pages show
+    from .tasks import configure as configure_tasks
+    configure_tasks(app)  # background work: the task queue's storage, and this app for its tasks
 
     from .cli import register_cli
     register_cli(app)

@@ -217,7 +217,7 @@ def register_cli(app: Flask) -> None:
 
     @advice.command("flag-overdue")
     def advice_flag_overdue():
-        """Tell every adviser of an agency about requests waiting past its limit (schedule it, e.g. every 10 minutes)."""
+        """Tell every adviser of an agency about requests waiting past its limit (the task worker runs it every five minutes)."""
         from .advice.asking import flag_overdue
         session = current_app.extensions["db_sessions"]()
         try:
@@ -259,6 +259,9 @@ def register_cli(app: Flask) -> None:
                          progress=lambda table, done: click.echo(f"  {table}: {done} rows so far"))
         session = current_app.extensions["db_sessions"]()
         try:
+            from .accounts.author_search import reindex_all
+            reindexed = reindex_all(session)  # the author filter's keyed hashes, under the newest key
+            click.echo(f"  user_search_keys: {reindexed} users indexed again")
             audit(session, None, "keys.rotate", "keyring", keyring.primary_id, rows=changed)
             session.commit()
         finally:

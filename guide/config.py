@@ -37,6 +37,19 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SMTP_PASSWORD": os.environ.get("GUIDE_SMTP_PASSWORD", ""),
         "SMTP_FROM": os.environ.get("GUIDE_SMTP_FROM", "guide@localhost"),
         "BASE_URL": os.environ.get("GUIDE_BASE_URL", ""),  # for links in emails sent by commands
+        # The task queue (guide/tasks.py): Redis when configured, else a SQLite file in the instance folder.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "TASKS_DATABASE": os.environ.get("GUIDE_TASKS_DATABASE") or None,
+        "TASKS_IMMEDIATE": os.environ.get("GUIDE_TASKS_IMMEDIATE", "0") == "1",
+        "RETENTION_DAYS": int(os.environ.get("GUIDE_RETENTION_DAYS") or 7 * 365),
+        "RETENTION_PURGE": os.environ.get("GUIDE_RETENTION_PURGE", "0") == "1",
+        # Export files (guide/file_store.py): a folder here, or S3-compatible object storage.
+        "EXPORT_STORE": os.environ.get("GUIDE_EXPORT_STORE") or "local",
+        "EXPORT_FOLDER": os.environ.get("GUIDE_EXPORT_FOLDER") or None,
+        "S3_BUCKET": os.environ.get("GUIDE_S3_BUCKET") or None,
+        "S3_ENDPOINT": os.environ.get("GUIDE_S3_ENDPOINT") or None,
+        "S3_REGION": os.environ.get("GUIDE_S3_REGION") or None,
+        "S3_LINK_SECONDS": int(os.environ.get("GUIDE_S3_LINK_SECONDS") or 60),
     }
     config.update(overrides)
     return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -42,7 +43,12 @@ def _engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith("postgresql+psycopg") and os.environ.get("GUIDE_PGBOUNCER") == "1":
+        # Behind PgBouncer in transaction pooling, a server connection is not ours between
+        # transactions, so psycopg must not prepare statements on it.
+        connect_args["prepare_threshold"] = None
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

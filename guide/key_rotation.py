@@ -29,10 +29,6 @@ def encrypted_tables(metadata: sa.MetaData) -> Iterator[tuple[sa.Table, list[sa.
             yield table, encrypted, blind_index_columns(table)
 
 
-def _same_row(table: sa.Table, row) -> sa.ColumnElement:
-    return sa.and_(*[column == row._mapping[column.name] for column in table.primary_key.columns])
-
-
 def status(engine: Engine, metadata: sa.MetaData) -> dict[str, Counter]:
     """For each encrypted column, how many values are under each key id."""
     counts: dict[str, Counter] = {}
@@ -53,11 +49,21 @@ def rotate(engine: Engine, metadata: sa.MetaData, keyring: KeyRing,
         done = 0
         stale = sa.or_(*[sa.and_(column.is_not(None), ~type_coerce(column, Text).startswith(f"g1.{keyring.primary_id}."))
                          for column in encrypted])
+        # Walk the table once in primary-key order, each batch starting after the last row seen
+        # (no index finds stale values, so starting from the top each time rescans every row
+        # already rotated: quadratic in the table's size).
+        key = table.primary_key.columns
+        in_order = select(table).where(stale).order_by(*key).limit(BATCH)
+        last = None
         while True:
             with engine.begin() as connection:
                 # Read through the column types (any key in the ring opens them), write back the same
                 # values: the types encrypt under the newest key.
-                rows = connection.execute(select(table).where(stale).limit(BATCH)).all()
+                query = in_order if last is None else in_order.where(sa.tuple_(*key) > sa.tuple_(*last))
+                rows = connection.execute(query).all()
+                # One executemany per set of columns written (a blind index is written only when
+                # every value it is made of is there).
+                updates: dict[tuple[str, ...], list[dict]] = {}
                 for row in rows:
                     values = {column.name: row._mapping[column.name] for column in encrypted}
                     for column in blind:
@@ -65,9 +71,16 @@ def rotate(engine: Engine, metadata: sa.MetaData, keyring: KeyRing,
                         if all(source is not None for source in sources):
                             normalised = NORMALISERS[column.info["normalise"]](*[str(s) for s in sources])
                             values[column.name] = keyring.blind_index(normalised)
-                    connection.execute(update(table).where(_same_row(table, row)).values(**values))
+                    updates.setdefault(tuple(sorted(values)), []).append(
+                        {**{f"key_{column.name}": row._mapping[column.name] for column in key},
+                         **{f"new_{name}": value for name, value in values.items()}})
+                for names, params in updates.items():
+                    connection.execute(
+                        update(table).where(*[column == sa.bindparam(f"key_{column.name}") for column in key])
+                        .values({name: sa.bindparam(f"new_{name}", type_=table.c[name].type) for name in names}), params)
             if not rows:
                 break
+            last = [row._mapping[column.name] for column in key]
             done += len(rows)
             progress(table.name, done)
         changed += done

@@ -478,3 +478,15 @@ class RecordSignoff(Base):
     signer: Mapped[dict] = mapped_column(EncryptedJSON("record_signoffs.signer"), default=dict)
     note: Mapped[str] = mapped_column(EncryptedText("record_signoffs.note"), default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserSearchKey(Base):
+    """The author filter's index (guide/accounts/author_search.py): for each word of a user's name
+    and email, a blind index of each of its beginnings, so "pat" finds Pat Practitioner without
+    decrypting anyone's name. No clear text: keyed hashes only."""
+
+    __tablename__ = "user_search_keys"
+    __table_args__ = (Index("ix_user_search_keys_key", "key"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)

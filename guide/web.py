@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
 from .guidance import Guidance
@@ -56,6 +56,26 @@ def is_partial_request() -> bool:
     """An htmx request that swaps only the main content (not a history restore, which needs the whole page)."""
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request") \
         and request.headers.get("HX-Target") == "page-container"
+
+
+def unchanged_since(version: str) -> Response | None:
+    """For a page part that is polled: when the client already has `version` (it names it in `seen`, as
+    htmx polls do, or in If-None-Match), an empty answer — 204, which htmx leaves in place, or 304 —
+    without rendering anything. None when the part has changed and must be rendered."""
+    if request.args.get("seen") == version:
+        return Response(status=204)
+    if version in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(version)
+        return response
+    return None
+
+
+def versioned(body: str, version: str) -> Response:
+    """A polled part with its version as ETag, so the next poll can be answered by unchanged_since."""
+    response = Response(body)
+    response.set_etag(version)
+    return response
 
 
 def init_web(app: Flask) -> None:

@@ -115,6 +115,9 @@ def build_app(tmp_path: Path, content: Path, **extra):
         migrate(url)
     else:
         url = migrated_database_url(tmp_path)
+    # Background tasks run in the request that queues them (tests/test_task_worker.py runs a real worker).
+    extra.setdefault("TASKS_IMMEDIATE", True)
+    extra.setdefault("EXPORT_FOLDER", str(tmp_path / "exports"))
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "CONTENT_DIR": content, "TESTING": True, **extra})
     with app.app_context():
         session = app.extensions["db_sessions"]()

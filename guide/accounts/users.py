@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..audit import audit
 from ..crypto import blind_match
 from ..models import ROLES, ApiToken, User
+from .author_search import index_user
 
 # RFC 9106's low-memory profile in production. The test suite, which hashes hundreds of
 # throwaway passwords, may ask for argon2's cheapest parameters instead: same code, less work.
@@ -47,6 +48,7 @@ def create_user(db: Session, *, email: str, name: str, role: str, agency: str, p
                 job_title=job_title.strip(), password_hash=_hasher.hash(password))
     db.add(user)
     db.flush()
+    index_user(db, user)  # so the records officer's author filter finds them
     audit(db, None, "user.create", "user", user.id, email=email, role=role)
     return user
 

@@ -9,11 +9,13 @@ Nothing lives in process memory, so several app machines can share one database:
   transaction of its own that also moves `rows_done` and the heartbeat — and only while the job is
   still its own, so a runner that lost its claim can add nothing.
 
-The request that asks for an export starts a runner in a background thread and returns at once.
-If that process dies, the job's heartbeat goes stale: the next visit to its progress page (on any
-worker) or `flask --app guide records run-exports` claims it and redoes it from the start (its
-chunks are deleted first). Jobs expire after EXPORT_JOB_HOURS: the same command (and, lazily,
-asking for a new export) deletes their files.
+The request that asks for an export commits the job, puts its id on the task queue
+(guide/tasks.py) and returns at once; a worker process claims it and makes the file. If that
+worker dies, the job's heartbeat goes stale: the queue's every-minute sweep, the next visit to its
+progress page (on any machine) or `flask --app guide records run-exports` queues it again and a
+worker redoes it from the start (its chunks are deleted first). Jobs expire after
+EXPORT_JOB_HOURS: the sweep (and the same command, and, lazily, asking for a new export) deletes
+their files.
 
 The file is exactly what the direct export streams for the same filters: the runner writes out
 what `exports.csv_rows` / `exports.json_rows` yield.
@@ -23,9 +25,9 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import secrets
-import threading
 import time
 from dataclasses import fields
 from datetime import date, datetime, timedelta, timezone
@@ -44,15 +46,19 @@ from flask import (
     url_for,
 )
 from flask.cli import with_appcontext
-from sqlalchemy import and_, delete, insert, or_, select, update
+from huey import crontab
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
 
+from .. import tasks
 from ..audit import audit
 from ..models import ExportChunk, ExportJob, User, utcnow
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows
 from .form import CONSENT_POSITIONS
 from .visibility import RecordFilter, visible_records
+
+huey = tasks.huey
 
 log = logging.getLogger(__name__)
 
@@ -166,11 +172,12 @@ def is_stale(app: Flask, job: ExportJob) -> bool:
 # --- running -----------------------------------------------------------------------------------
 
 class _ChunkWriter:
-    """Collects the export's text and stores it a chunk at a time, with the job's progress."""
+    """Collects the export's text and stores it a chunk at a time in the file store, with the job's progress."""
 
     def __init__(self, app: Flask, job_id: str, token: str):
         self.engine: Engine = app.extensions["db_engine"]
         self.job_id, self.token = job_id, token
+        self.file = app.extensions["file_store"].start(job_id, token)
         self.chunk_rows = max(1, int(_config(app, "EXPORT_CHUNK_ROWS")))
         self.max_chars = int(_config(app, "EXPORT_CHUNK_MAX_CHARS"))
         self.every = float(_config(app, "EXPORT_JOB_HEARTBEAT_SECONDS"))
@@ -210,12 +217,15 @@ class _ChunkWriter:
 
     def _store(self, **finish) -> None:
         with self.engine.begin() as connection:
-            # The job row first: this checks the claim and holds the job while the chunk goes in.
-            self._beat(connection, **finish)
+            # The job row first: this checks the claim and holds the job while the chunk goes in
+            # (a claimer waits for this transaction, so no other runner starts meanwhile).
+            self._beat(connection)
             if self.pieces:
-                connection.execute(insert(ExportChunk).values(job_id=self.job_id, seq=self.seq,
-                                                              data="".join(self.pieces)))
+                self.file.write("".join(self.pieces))
                 self.seq += 1
+            if finish:
+                self.file.finish()
+                self._beat(connection, **finish)
         self.pieces.clear()
         self.chars = 0
         self.rows_stored = self.rows
@@ -271,7 +281,8 @@ def run_claimed(app: Flask, job_id: str, token: str) -> str:
             ).values(heartbeat_at=utcnow()))
             if owned.rowcount != 1:
                 raise LostJob(job_id)
-            # Redone from the start: whatever an earlier runner stored goes first.
+            # Redone from the start: whatever an earlier runner stored goes (its file goes when
+            # this runner starts its own, in _ChunkWriter).
             connection.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
         session = app.extensions["db_sessions"]()
         try:
@@ -302,30 +313,56 @@ def run_claimed(app: Flask, job_id: str, token: str) -> str:
                      error=f"The export could not be finished ({type(problem).__name__})."))
             if failed.rowcount:
                 connection.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
+        if failed.rowcount:
+            app.extensions["file_store"].delete(job_id)
         return "failed"
 
 
-def run_in_background(app: Flask, job_id: str, token: str) -> threading.Thread:
-    def work():
-        with app.app_context():
-            run_claimed(app, job_id, token)
+def claim_and_run(app: Flask, job_id: str) -> str:
+    """What a worker does with a queued job: claim it and make its file. A job another runner holds
+    (a task delivered twice, or queued again while its runner lives) is left alone."""
+    engine = app.extensions["db_engine"]
+    token, before, attempts = new_claim(), stale_before(app), _config(app, "EXPORT_JOB_MAX_ATTEMPTS")
+    if claim(engine, job_id, token, before, attempts):
+        return run_claimed(app, job_id, token)
+    if give_up_if_exhausted(engine, job_id, before, attempts):
+        return "gave_up"
+    return "not_claimed"
 
-    thread = threading.Thread(target=work, name=f"export-{job_id[:8]}", daemon=True)
-    thread.start()
-    return thread
+
+@huey.task(retries=2, retry_delay=5)
+def run_export(job_id: str) -> str:
+    """The worker's task: claim the export job and make its file; nothing if another runner has it."""
+    return claim_and_run(tasks.current(), job_id)
+
+
+def queue(job_id: str) -> None:
+    """Hand the job to the task queue's workers (guide/tasks.py); the job is committed first."""
+    run_export(job_id)
 
 
 def revive_if_stale(app: Flask, job: ExportJob) -> bool:
-    """A job whose runner died is claimed here and redone in a background thread of this process."""
+    """A job whose runner died (or whose task was lost) goes back on the queue, for any worker."""
     if not is_stale(app, job):
         return False
-    engine = app.extensions["db_engine"]
-    token, before, attempts = new_claim(), stale_before(app), _config(app, "EXPORT_JOB_MAX_ATTEMPTS")
-    if claim(engine, job.id, token, before, attempts):
-        run_in_background(app, job.id, token)
-        return True
-    give_up_if_exhausted(engine, job.id, before, attempts)
-    return False
+    queue(job.id)
+    return True
+
+
+def requeue_stale(app: Flask) -> int:
+    """The sweep: queue again every job whose runner died and every queued job left waiting, so
+    a machine killed mid-export has its jobs finished by the others."""
+    engine: Engine = app.extensions["db_engine"]
+    before = stale_before(app)
+    with engine.begin() as connection:
+        stale = list(connection.execute(select(ExportJob.id).where(or_(
+            and_(ExportJob.state == "queued", ExportJob.created_at < before),
+            and_(ExportJob.state == "running",
+                 or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < before))
+        )).order_by(ExportJob.created_at)).scalars())
+    for job_id in stale:
+        queue(job_id)
+    return len(stale)
 
 
 def expire(app: Flask) -> tuple[int, int]:
@@ -336,6 +373,7 @@ def expire(app: Flask) -> tuple[int, int]:
         due = list(connection.execute(select(ExportJob.id).where(
             ExportJob.expires_at <= now, ExportJob.state != "expired")).scalars())
     for job_id in due:
+        app.extensions["file_store"].delete(job_id)
         with engine.begin() as connection:
             connection.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
             connection.execute(update(ExportJob).where(ExportJob.id == job_id).values(state="expired", runner=None))
@@ -346,6 +384,14 @@ def expire(app: Flask) -> tuple[int, int]:
             connection.execute(delete(ExportChunk).where(ExportChunk.job_id.in_(old)))
             connection.execute(delete(ExportJob).where(ExportJob.id.in_(old)))
     return len(due), len(old)
+
+
+@huey.periodic_task(crontab(minute="*"), retries=1)
+def sweep_exports() -> dict:
+    """Every minute, on a worker: queue again the jobs whose runner died; delete expired export files."""
+    app = tasks.current()
+    expired, removed = expire(app)
+    return {"expired": expired, "removed": removed, "requeued": requeue_stale(app)}
 
 
 def run_pending(app: Flask, echo=lambda message: None) -> dict:
@@ -449,9 +495,7 @@ def create():
     audit(db(), current_user().id, "record.export_prepare", "export_job", job.id, format=fmt,
           filters=wanted.as_dict(), records=job.rows_total)
     db().commit()
-    token = new_claim()
-    if claim(app.extensions["db_engine"], job.id, token, stale_before(app), _config(app, "EXPORT_JOB_MAX_ATTEMPTS")):
-        run_in_background(app, job.id, token)
+    queue(job.id)
     return redirect(url_for("export_jobs.show", job_id=job.id), 303)
 
 
@@ -498,21 +542,19 @@ def download(job_id: str):
           filters=job.filters, records=job.rows_done)
     db().commit()
 
-    def chunks():
-        # One chunk in memory at a time, in order.
-        seq = 0
-        while True:
-            data = db().scalar(select(ExportChunk.data).where(ExportChunk.job_id == job_id, ExportChunk.seq == seq))
-            if data is None:
-                return
-            yield data
-            seq += 1
-
-    return Response(stream_with_context(chunks()), mimetype=mimetype,
+    store = current_app.extensions["file_store"]
+    link = store.link(job.id, job.runner, filename, mimetype)
+    if link:  # object storage: a short-lived link straight to the file
+        return redirect(link, 303)
+    # One part in memory at a time, in order.
+    return Response(stream_with_context(store.read(job.id, job.runner)), mimetype=mimetype,
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def init_export_jobs(app: Flask) -> None:
     for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
+        from_environment = os.environ.get(f"GUIDE_{name}")  # e.g. GUIDE_EXPORT_JOB_STALE_SECONDS
+        app.config.setdefault(name, type(value)(from_environment) if from_environment else value)
+    from ..file_store import init_file_store
+    init_file_store(app)
     app.register_blueprint(bp)

@@ -23,7 +23,7 @@ from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
 from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
 from .saving import correct_record, latest_version, save_record, versions
-from .visibility import RecordFilter, can_view, visible_records
+from .visibility import RecordFilter, can_view, records_page, visible_records
 
 bp = Blueprint("records", __name__, template_folder="templates")
 
@@ -164,20 +164,18 @@ def _filters() -> RecordFilter:
 @bp.get("/records")
 @login_required
 def index():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
     wanted = _filters()
-    rows, total = visible_records(db(), current_user(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, wanted=wanted)
+    page = records_page(db(), current_user(), wanted, PAGE_SIZE,
+                        after=request.args.get("after", "")[:80], before=request.args.get("before", "")[:80])
+    rows, total = page.rows, page.total
     if wanted.subject_ref:
         # The child's reference goes in the (encrypted) detail, not the object id, which is in clear.
         audit(db(), current_user().id, "record.subject_access", "subject", "-", subject_ref=wanted.subject_ref,
               count=total)
         db().commit()
-    query = {k: v for k, v in request.args.items() if k != "page"}
+    query = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
     return render_template("records/records.html", records=rows, total=total, page=page, wanted=wanted, query=query,
-                           pages=max(1, -(-total // PAGE_SIZE)), decisions=guidance().content.decisions,
+                           decisions=guidance().content.decisions,
                            flowcharts=guidance().content.flowcharts, consent_positions=CONSENT_POSITIONS,
                            pdf_limit=PDF_BUNDLE_LIMIT)
 

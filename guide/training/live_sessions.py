@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..models import TrainingSession
-from ..web import current_user, db, guidance, roles_required
+from ..web import current_user, db, guidance, roles_required, unchanged_since, versioned
 from .service import (
     REVEALED,
     Refused,
@@ -34,6 +34,7 @@ from .service import (
     open_session_for_code,
     participant_count,
     report,
+    room_version,
     steps,
     tally,
 )
@@ -72,12 +73,13 @@ def index():
                            is_open=is_open), (400 if error else 200)
 
 
-def _live_context(training: TrainingSession) -> dict:
+def _live_context(training: TrainingSession, version: str | None = None) -> dict:
     step = current_step(guidance(), training)
     return {
         "training": training, "step": step, "total_steps": len(steps(guidance(), training)),
         "counts": tally(db(), training, step.index) if step else {},
         "joined": participant_count(db(), training),
+        "version": version or room_version(db(), training),
     }
 
 
@@ -94,8 +96,14 @@ def control(session_id: str):
 @bp.get("/training/sessions/<session_id>/live")
 @roles_required(*TRAINERS)
 def live(session_id: str):
-    """The tally and the number who have joined, polled by the trainer's screen."""
-    return render_template("training/_session_live.html", **_live_context(_own_session(session_id)))
+    """The tally and the number who have joined, polled by the trainer's screen: answered without
+    rendering (204) while nothing has changed, so a room of hundreds can be polled often."""
+    training = _own_session(session_id)
+    version = room_version(db(), training)
+    unchanged = unchanged_since(version)
+    if unchanged is not None:
+        return unchanged
+    return versioned(render_template("training/_session_live.html", **_live_context(training, version)), version)
 
 
 @bp.post("/training/sessions/<session_id>/move")
@@ -199,9 +207,11 @@ def panel(code: str):
     training = _room(code)
     if training is None or _participant_id(training) is None:
         abort(404)
-    if request.args.get("seen") == str(training.revision):
-        return Response(status=204)
-    return render_template("training/_session_panel.html", **_panel_context(training))
+    version = str(training.revision)
+    unchanged = unchanged_since(version)
+    if unchanged is not None:
+        return unchanged
+    return versioned(render_template("training/_session_panel.html", **_panel_context(training)), version)
 
 
 @bp.post("/join/<code>/vote")

@@ -206,6 +206,15 @@ def tally(db: Session, session: TrainingSession, step_index: int) -> Counter:
     return Counter({value: count for value, count in rows})
 
 
+def room_version(db: Session, session: TrainingSession) -> str:
+    """What the trainer's live view shows changes only when the room moves, someone joins or someone
+    votes: the revision and the newest vote and participant name that state in one indexed query."""
+    newest_vote = select(func.max(Vote.id)).where(Vote.session_id == session.id).scalar_subquery()
+    newest_participant = select(func.max(Participant.id)).where(Participant.session_id == session.id).scalar_subquery()
+    vote, participant = db.execute(select(newest_vote, newest_participant)).one()
+    return f"{session.revision}.{vote or 0}.{participant or 0}"
+
+
 def participant_count(db: Session, session: TrainingSession) -> int:
     return db.scalar(select(func.count()).select_from(Participant).where(Participant.session_id == session.id))
 

@@ -154,3 +154,21 @@ def test_the_queue_puts_urgent_requests_first(advice_app):
 def test_the_polled_count_stops_when_signed_out(advice_app):
     response = advice_app.test_client().get("/advice/count")
     assert response.status_code == 286 and response.get_data() == b""  # htmx's "stop polling"
+
+
+def test_the_task_worker_flags_overdue_requests_every_few_minutes(mailing_app, smtp_server):
+    from guide.tasks import flag_overdue_advice
+
+    _, mailbox = smtp_server
+    pat = signed_in(mailing_app, "practitioner")
+    request_id = ask(pat, mailing_app, walk_to(pat, [("purpose", "yes")])).location.rsplit("/", 1)[1]
+    mailbox.received.clear()
+    assert flag_overdue_advice.call_local() == 0
+    session = mailing_app.extensions["db_sessions"]()
+    session.get(AdviceRequest, request_id).waiting_since = datetime.now(UTC) - timedelta(days=8)
+    session.commit()
+    session.close()
+    assert flag_overdue_advice.call_local() == 1
+    assert mailbox.received and mailbox.received[0][0] == sorted(
+        [ADVISERS["adviser"]["email"], ADVISERS["second_adviser"]["email"]])
+    assert flag_overdue_advice.call_local() == 0

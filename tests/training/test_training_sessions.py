@@ -181,6 +181,36 @@ def test_participants_pages_redraw_only_when_the_room_moves(room):
     assert response.status_code == 200 and "Your vote" in text(response)
 
 
+def test_the_trainers_tally_is_answered_empty_until_someone_joins_votes_or_the_room_moves(room):
+    live_url = f"/training/sessions/{room.session_id}/live"
+
+    def version_now():
+        response = room.trainer.get(live_url)
+        assert response.status_code == 200
+        return response.headers["ETag"].strip('"')
+
+    version = version_now()
+    unchanged = room.trainer.get(f"{live_url}?seen={version}")
+    assert unchanged.status_code == 204 and unchanged.get_data() == b""
+    assert room.trainer.get(live_url, headers={"If-None-Match": f'"{version}"'}).status_code == 304
+    ann = room.participant("Ann")
+    joined = room.trainer.get(f"{live_url}?seen={version}")
+    assert joined.status_code == 200 and "1</strong> person has joined" in text(joined)
+    version = version_now()
+    room.move("start")
+    assert room.trainer.get(f"{live_url}?seen={version}").status_code == 200
+    version = version_now()
+    assert room.vote(ann, room.app.extensions["guidance"].scenarios[CASES[0]].decision_points[0].guidance).status_code == 303
+    voted = room.trainer.get(f"{live_url}?seen={version}")
+    assert voted.status_code == 200 and "Votes: 1" in text(voted)
+
+
+def test_a_poll_naming_another_rooms_version_is_still_refused_to_a_stranger(room, real_app):
+    version = room.trainer.get(f"/training/sessions/{room.session_id}/live").headers["ETag"].strip('"')
+    stranger = Client(real_app).sign_in("practitioner")
+    assert stranger.get(f"/training/sessions/{room.session_id}/live?seen={version}").status_code == 403
+
+
 def test_fifty_participants_voting_at_once_lose_and_double_count_nothing(live_server):
     """Real HTTP on loopback: 50 participants, each in its own thread, vote at the same moment."""
     import http.cookiejar
