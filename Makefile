@@ -19,7 +19,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-run: $(VENV)/.installed
+# Graphviz's `dot` draws the flowchart diagrams on the server.
+/usr/bin/dot:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+
+run: $(VENV)/.installed /usr/bin/dot
 	$(BIN)/flask --app guide content check
 	$(BIN)/flask --app guide demo
 	@echo
@@ -34,7 +38,7 @@ run: $(VENV)/.installed
 # PYTEST_ARGS narrows both runs, e.g. make test PYTEST_ARGS=tests/test_api.py
 PYTEST_ARGS ?=
 PG_PYTEST := -m "not browser" -k "not wal_mode and not first_run"
-test: $(VENV)/.installed /usr/bin/chromium
+test: $(VENV)/.installed /usr/bin/chromium /usr/bin/dot
 	$(BIN)/flask --app guide content check
 	@echo "== The suite against SQLite"
 	@sqlite=passed; postgres=passed; \

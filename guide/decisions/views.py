@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from ..web import current_user, db, guidance, login_required
 from .steps import StepRefused, answer, is_recorded, position, start_walk, walk_for
@@ -128,7 +129,10 @@ def diagram(flowchart_id: str):
 
 
 def _diagram_page(flowchart_id, path, here, walk=None, where=None):
-    g.allow_inline_styles = True  # mermaid styles its SVG inline
+    svg = guidance().diagram(flowchart_id, path, here)
+    if request.args.get("full") == "1":
+        # The drawing alone, to zoom into on a phone (the page fits it to the screen's width).
+        return Response(svg, mimetype="image/svg+xml")
     chart = guidance().flowchart(flowchart_id)
     return render_template("decisions/diagram.html", chart=chart, walk=walk, where=where, path=path, here=here,
-                           mermaid=guidance().diagram(flowchart_id, path, here))
+                           svg=Markup(svg))
