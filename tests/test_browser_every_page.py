@@ -108,7 +108,7 @@ def test_should_i_share_every_page(looker: Looker, live_server):
     expect(page).to_have_url(re.compile("/diagram$"))
     looker.look("diagram")
     page.goto(outcome_url)
-    page.get_by_role("link", name="Record your decision").first.click()
+    page.get_by_role("button", name="Record your decision").click()
     looker.look("record form")
     looker.done()
 

@@ -21,7 +21,7 @@ from ..decisions.steps import StepRefused, position, walk_for
 from ..models import DecisionRecord
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
-from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
+from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid, known_from_walk
 from .saving import correct_record, latest_version, save_record, versions
 from .visibility import RecordFilter, can_view, visible_records
 
@@ -63,7 +63,10 @@ def new(walk_id: str):
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
-    errors, values = {}, {"other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
+    errors = {}
+    known = known_from_walk(walk.answers or {})
+    values = {**known,
+              "other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
     if request.method == "POST":
         values = form_values()
         try:
@@ -79,7 +82,7 @@ def new(walk_id: str):
             db().commit()
             return redirect(url_for("records.saved", record_id=record.id), 303)
     return render_template("records/record_form.html", walk=walk, where=where, errors=errors, values=values,
-                           action=url_for("records.new", walk_id=walk.id), correcting=None,
+                           action=url_for("records.new", walk_id=walk.id), correcting=None, from_walk=set(known),
                            **_form_context(where.outcome.decision)), (400 if errors else 200)
 
 
