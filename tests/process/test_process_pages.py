@@ -59,7 +59,7 @@ def test_the_timeline_gives_working_day_dates(person, referral, expected):
     page = text(person.get(f"/process/timeline?{query}"))
     row = re.search(r"<tr class=\"govuk-table__row\">\s*<td class=\"govuk-table__cell\">([^<]+)</td>\s*<td class=\"govuk-table__cell\">[^<]*initial assessment", page, re.I)
     assert row, page
-    assert row.group(1).strip() == expected.strftime("%A %d %B %Y")
+    assert row.group(1).strip() == f"{expected:%A} {expected.day} {expected:%B %Y}"  # GOV.UK style: no leading zero
 
 
 def test_the_calendar_file_has_an_event_per_due_date(person):
