@@ -109,8 +109,39 @@ def test_should_i_share_every_page(looker: Looker, live_server):
     looker.look("diagram")
     page.goto(outcome_url)
     page.get_by_role("button", name="Record your decision").click()
+    expect(page).to_have_url(re.compile("/record$"))
     looker.look("record form")
+    page.get_by_role("button", name="Save decision record").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    looker.look("record form with errors")
+    fill_record(page)
+    expect(page.locator(".govuk-panel")).to_contain_text("Decision record saved")
+    looker.look("record saved")
+    page.get_by_role("link", name="View or print the decision record").click()
+    looker.look("decision record")
+    page.get_by_role("link", name="Decision records").first.click()
+    expect(page).to_have_url(re.compile("/records$"))
+    looker.look("decision records")
+    page.get_by_role("link", name="Start").first.click()
+    looker.look("home, after a record")
     looker.done()
+
+
+def fill_record(page: Page) -> None:
+    """What the walk could not know (the consent position and legal basis are filled in from it)."""
+    page.get_by_label("Reference for the child or young person").fill("EVERY-PAGE-1")
+    page.locator("input[name=advice_sought][value=no]").check()
+    page.get_by_label("What information are you sharing?").fill("Bruising seen at school on 1 December.")
+    page.get_by_label("Name of the person you are sharing with").fill("Sam Social")
+    page.get_by_label("Their job title").fill("Duty social worker")
+    page.get_by_label("Their organisation").fill("Northshire children's social care")
+    page.get_by_label("Their contact details").fill("01632 960000")
+    page.locator("input[name=share_method][value=phone]").check()
+    page.locator("input[name=person_told][value=yes]").check()
+    page.get_by_label("Why does it apply in this case?").fill("Risk of significant harm.")
+    for box in page.locator("input[name=checklist]").all():
+        box.check()
+    page.get_by_role("button", name="Save decision record").click()
 
 
 def test_every_confidentiality_question_has_its_answers_on_the_first_phone_screen(browser, live_server):
@@ -220,6 +251,13 @@ def test_a_trainer_round_every_page(browser, live_server):
     trainer.look("revealed")
     expect(person.page.locator("main")).to_contain_text("The guidance:", timeout=10000)
     person.look("revealed, participant")
+    trainer.page.get_by_role("link", name="End the session now").click()
+    expect(trainer.page.get_by_role("heading", level=1)).to_have_text("Are you sure you want to end the session?")
+    trainer.look("end the session?")
+    trainer.page.get_by_role("button", name="Yes, end the session").click()
+    expect(trainer.page.get_by_role("heading", level=1)).to_have_text("This session has ended")
+    trainer.page.get_by_role("link", name="See the session report").click()
+    trainer.look("session report")
     for context in contexts:
         context.close()
     trainer.done()
