@@ -6,9 +6,11 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import Markup
 
 from ..web import current_user, db, guidance, login_required
-from .steps import StepRefused, answer, is_recorded, position, start_walk, walk_for
+from .steps import StepRefused, answer, discard_walk, is_recorded, position, start_walk, walk_for
 
 bp = Blueprint("walks", __name__, template_folder="templates")
+
+REFERENCE_LIMIT = 100  # as on the decision record
 
 
 def _walk_or_404(walk_id: str, *, cases: bool = False):
@@ -31,8 +33,14 @@ def _next_url(walk, where, *, after_change: bool = False) -> str:
 @bp.post("/flowcharts/<flowchart_id>/start")
 @login_required
 def start(flowchart_id: str):
+    reference = request.form.get("subject_ref", "").strip()
+    if len(reference) > REFERENCE_LIMIT:
+        chart = guidance().content.flowcharts.get(flowchart_id) or abort(404)
+        return render_template("decisions/flowchart_start.html", chart=chart, reference=reference,
+                               key_questions=[q for q in chart.questions.values() if q.key],
+                               errors={"subject_ref": f"The reference must be {REFERENCE_LIMIT} characters or fewer"}), 400
     try:
-        walk = start_walk(db(), guidance(), current_user(), flowchart_id)
+        walk = start_walk(db(), guidance(), current_user(), flowchart_id, subject_ref=reference)
     except StepRefused:
         abort(404)
     db().commit()
@@ -83,6 +91,19 @@ def step(walk_id: str, question_id: str):
         selected=request.form.get("answer") if error else (walk.answers or {}).get(question_id),
         back_url=back_url, step_number=index + 1, recorded=is_recorded(db(), walk), case=case,
     ), status
+
+
+@bp.post("/walks/<walk_id>/discard")
+@login_required
+def discard(walk_id: str):
+    """Throw away an unfinished walk from "carry on where you left off"; a recorded one is kept."""
+    walk = _walk_or_404(walk_id)
+    if is_recorded(db(), walk):
+        return render_template("refused.html", walk=None, resume_url=url_for("pages.home"),
+                               message="This walk has been saved as a decision record, so it cannot be discarded."), 409
+    discard_walk(db(), walk, current_user())
+    db().commit()
+    return redirect(url_for("pages.home"), 303)
 
 
 @bp.get("/walks/<walk_id>/check")

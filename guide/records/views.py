@@ -65,6 +65,8 @@ def new(walk_id: str):
         return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
     errors = {}
     known = known_from_walk(walk.answers or {})
+    if walk.subject_ref:
+        known["subject_ref"] = walk.subject_ref
     values = {**known,
               "other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
     if request.method == "POST":
