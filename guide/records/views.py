@@ -154,9 +154,13 @@ def _filters() -> RecordFilter:
     args = request.args
 
     def day(name):
+        # A GOV.UK date input (name-day, name-month, name-year), or an ISO date in links and exports.
+        parts = [args.get(f"{name}-{part}", "").strip() for part in ("year", "month", "day")]
         try:
+            if any(parts):
+                return date(*(int(part) for part in parts))
             return date.fromisoformat(args.get(name, ""))
-        except ValueError:
+        except (ValueError, TypeError):
             return None
 
     return RecordFilter(

@@ -63,3 +63,11 @@ def test_an_empty_form_lists_its_problems_in_the_order_of_the_page(practitioner)
     assert missing == [], missing
     positions = [main.index(f'id="{target}"') for target in linked]
     assert len(linked) >= 10 and positions == sorted(positions), linked
+
+
+def test_the_records_filter_takes_a_govuk_date_input(practitioner):
+    page = practitioner.get("/records?from-day=3&from-month=12&from-year=2026").get_data(as_text=True)
+    assert 'name="from-day" type="text" value="3"' in page.replace(' inputmode="numeric"', "")
+    # A date that does not exist is ignored rather than guessed, and nothing fails.
+    assert practitioner.get("/records?from-day=31&from-month=2&from-year=2026").status_code == 200
+    assert practitioner.get("/records?from-day=x&from-month=&from-year=").status_code == 200
