@@ -286,7 +286,7 @@ def test_subject_access_lists_everything_and_everyone_who_looked(index_app):
     officer.get("/index/subject-access")
     page = officer.post("/index/subject-access", {"upn": CHILD["upn"], "reason_text": "SAR-2026-001"}).get_data(as_text=True)
     assert "sexual_health-given" in page and "lead-own-entry" in page  # everything held, whatever its visibility
-    assert "ordinary, Northshire" in page and "lookup" in page       # who accessed it
+    assert "ordinary, Northshire" in page and "Looked up" in page    # who accessed it, in words
 
 
 def test_a_tampered_audit_entry_is_found(index_app):
