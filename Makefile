@@ -19,7 +19,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-run: $(VENV)/.installed
+# Graphviz's `dot` draws the flowchart diagrams on the server.
+/usr/bin/dot:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+
+run: $(VENV)/.installed /usr/bin/dot
 	$(BIN)/flask --app guide content check
 	$(BIN)/flask --app guide demo
 	@echo
@@ -41,7 +45,7 @@ PYTEST_ARGS ?=
 PG_PYTEST := -m "not browser" -k "not wal_mode and not first_run"
 # What the scaled-out run exercises: the task queue on Redis with real workers, exports, records.
 SCALED_PYTEST ?= tests/test_task_worker.py tests/test_rehearsal.py tests/records tests/training/test_training_sessions.py
-test: $(VENV)/.installed /usr/bin/chromium
+test: $(VENV)/.installed /usr/bin/chromium /usr/bin/dot
 	$(BIN)/flask --app guide content check
 	@echo "== The suite against SQLite"
 	@sqlite=passed; postgres=passed; \

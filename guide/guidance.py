@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from functools import cached_property
 from pathlib import Path
 
@@ -86,53 +88,58 @@ class Guidance:
         decision = self.content.decisions.get(decision_id)
         return decision.label if decision else decision_id
 
-    @cached_property
-    def _diagrams(self) -> dict[str, str]:
-        return {chart_id: _mermaid(chart) for chart_id, chart in self.content.flowcharts.items()}
-
     def diagram(self, flowchart_id: str, path: list[str] = (), here: str | None = None) -> str:
-        """Mermaid text drawn by `transitions` from the flowchart's machine, the walker's path highlighted."""
-        lines = []
-        visited = set(path)
-        for line in self._diagrams[flowchart_id].splitlines():
-            stripped = line.strip()
-            if stripped.startswith("Class ") and stripped.endswith(" s_default"):
-                node = stripped.split()[1]
-                if node == here:
-                    line = line.replace("s_default", "s_active")
-                elif node in visited:
-                    line = line.replace("s_default", "s_previous")
-            lines.append(line)
-        return "\n".join(lines)
+        """The flowchart as SVG, drawn on the server by Graphviz from its `transitions` machine,
+        in words, the walker's path highlighted (answered questions blue, where they are yellow)."""
+        key = (flowchart_id, tuple(path), here)
+        svg = self._drawn.get(key)
+        if svg is None:
+            if len(self._drawn) > 512:  # every path is cheap to draw again; memory is not unbounded
+                self._drawn.clear()
+            svg = self._drawn[key] = _svg(self.content.flowcharts[flowchart_id], set(path), here)
+        return svg
+
+    @cached_property
+    def _drawn(self) -> dict:
+        return {}
 
 
-def _label(text: str, limit: int = 70) -> str:
+def _wrapped(text: str, width: int = 28, limit: int = 140) -> str:
+    """A label in lines of about `width` characters, so the drawing stays narrow."""
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    # Mermaid's state labels are quoted; these characters would end or break them.
-    return text.replace('"', "'").replace(":", " -").replace(";", ",").replace("#", "")
+    return textwrap.fill(text, width)
 
 
-def _mermaid(chart: Flowchart) -> str:
+def _svg(chart: Flowchart, visited: set[str], here: str | None) -> str:
     class _Drawn:
         pass
 
-    labels = {q.id: f"{q.id} - {_label(q.text)}" for q in chart.questions.values()}
-    labels.update({o.id: _label(o.title) for o in chart.outcomes.values()})
     drawn = _Drawn()
-    machine = GraphMachine(model=drawn, states=list(labels), initial=chart.start, auto_transitions=False,
-                           graph_engine="mermaid", show_conditions=False, title=_label(chart.title))
+    machine = GraphMachine(model=drawn, states=list(chart.questions) + list(chart.outcomes), initial=chart.start,
+                           auto_transitions=False, graph_engine="graphviz", show_conditions=False, title="")
     for question in chart.questions.values():
         for answer in question.answers:
             for route in answer.routes:
-                machine.add_transition(answer.value, question.id, route.goto)
-    text = drawn.get_graph().draw(None)
-    for node_id, label in labels.items():
-        # transitions names each state by its id; the reader needs the question or outcome.
-        text = text.replace(f'state "{node_id}" as {node_id}\n', f'state "{label}" as {node_id}\n')
-    # The freshly built machine marks its start state active; the caller decides what is highlighted.
-    return text.replace(f"Class {chart.start} s_active", f"Class {chart.start} s_default").replace(
-        "classDef s_active color:red,fill:darksalmon", "classDef s_active color:black,fill:#ffdd00,stroke:#0b0c0c,stroke-width:3px"
-    ).replace("classDef s_previous color:blue,fill:azure", "classDef s_previous color:white,fill:#1d70b8").replace(
-        "direction LR", "direction TB")
+                # The trigger is the answer's words, so the arrow is labelled as the reader answered.
+                machine.add_transition(_wrapped(answer.label, 20, 60), question.id, route.goto)
+    graph = drawn.get_graph()
+    graph.attr(rankdir="TB", label="", fontname="Arial", nodesep="0.25", ranksep="0.35")
+    graph.attr("edge", fontname="Arial", fontsize="10", color="#505a5f", fontcolor="#0b0c0c")
+    for node_id in list(chart.questions) + list(chart.outcomes):
+        node = chart.node(node_id)
+        words = node.text if node_id in chart.questions else f"Outcome: {node.title}"
+        style = {"color": "#0b0c0c", "fillcolor": "white", "fontcolor": "#0b0c0c", "peripheries": "1", "penwidth": "1",
+                 "fontname": "Arial", "fontsize": "12", "margin": "0.15,0.08"}
+        if node_id == here:
+            style.update(fillcolor="#ffdd00", penwidth="3")
+        elif node_id in visited:
+            style.update(fillcolor="#1d70b8", fontcolor="white", color="#1d70b8")
+        graph.node(node_id, label=_wrapped(words), **style)
+    svg = graph.pipe(format="svg", engine="dot").decode("utf-8")
+    # Inline in the page: no XML prolog or doctype, no fixed size (CSS fits it to the width).
+    svg = svg[svg.index("<svg"):]
+    # Graphviz titles each shape with its internal id (a tooltip) and comments it: readers need neither.
+    svg = re.sub(r"<title>[^<]*</title>\n?|<!--.*?-->\n?", "", svg, flags=re.S)
+    return re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg class="app-diagram__svg" focusable="false" aria-hidden="true"', svg, count=1)

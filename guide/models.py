@@ -103,6 +103,8 @@ class Walk(Base):
     answers: Mapped[dict] = mapped_column(EncryptedJSON("walks.answers"), default=dict)
     # A walk of the confidentiality flowchart taken for a case example, to compare with it.
     case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The practitioner's own reference for the child (optional), to tell walks apart and fill the record.
+    subject_ref: Mapped[str | None] = mapped_column(EncryptedText("walks.subject_ref"), nullable=True)
     # Bumped on every change, so two tabs (or a replayed request) cannot overwrite each other.
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

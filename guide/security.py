@@ -19,10 +19,8 @@ def init_security(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         nonce = g.get("csp_nonce", "")
-        # Mermaid draws diagrams with inline styles; only the diagram pages allow them.
-        style = "'self' 'unsafe-inline'" if g.get("allow_inline_styles") else "'self'"
         response.headers.setdefault("Content-Security-Policy", (
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src {style}; "
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
             "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         ))

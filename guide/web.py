@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
+from .dates import init_dates
 from .guidance import Guidance
 from .models import User
 from .rendering import render_markdown
@@ -95,3 +96,4 @@ def init_web(app: Flask) -> None:
         }
 
     app.add_template_filter(render_markdown, "markdown")
+    init_dates(app)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup, escape
 
 from ..decisions.steps import StepRefused, position, walk_for
@@ -86,16 +94,15 @@ def _request_page(advice_request, errors: dict, values: dict, status: int = 200)
     is_practitioner = user.id == advice_request.practitioner_id
     path = [q.id for q, _ in where.path]
     here = where.outcome.id if where.finished else (where.current.id if where.current else None)
-    if not is_practitioner:
-        g.allow_inline_styles = True  # mermaid styles the diagram of the practitioner's path inline
     return render_template(
         "advice/request.html", advice_request=advice_request, walk=walk, chart=chart, where=where,
         messages=asking.messages(db(), advice_request), is_practitioner=is_practitioner,
         asked_at=chart.questions.get(advice_request.question_id) if advice_request.question_id else None,
         waited=asking.waited(guidance(), advice_request), overdue=asking.is_overdue(guidance(), advice_request),
         describe_hours=describe_hours, kinds=KINDS, adviser_kinds=ADVISER_KINDS, errors=errors, values=values,
-        mermaid=None if is_practitioner or chart.id not in guidance().content.flowcharts
-        else guidance().diagram(chart.id, path, here),
+        # The adviser sees the practitioner's path on the flowchart, drawn on the server as SVG.
+        svg=None if is_practitioner or chart.id not in guidance().content.flowcharts
+        else Markup(guidance().diagram(chart.id, path, here)),
     ), status
 
 

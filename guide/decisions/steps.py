@@ -6,14 +6,14 @@ tampered step is refused before anything is written.
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import audit
 from ..flows import WalkPosition
 from ..guidance import Guidance
-from ..models import ContentVersion, DecisionRecord, User, Walk, utcnow
+from ..models import Chat, ContentVersion, DecisionRecord, User, Walk, utcnow
 
 
 class StepRefused(Exception):
@@ -45,7 +45,7 @@ def remember_content_version(db: Session, guidance: Guidance) -> None:
 
 
 def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str, *,
-               case_id: str | None = None) -> Walk:
+               case_id: str | None = None, subject_ref: str | None = None) -> Walk:
     """Start a walk of a guidance flowchart, or of a case example's decision points (self-study).
 
     `case_id` links a walk of a guidance flowchart to the case example it is being tried on.
@@ -54,7 +54,7 @@ def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str, *
         raise StepRefused("There is no flowchart with that name.", status=404)
     remember_content_version(db, guidance)
     walk = Walk(user_id=user.id, flowchart_id=flowchart_id, content_version=guidance.version, answers={},
-                case_id=case_id)
+                case_id=case_id, subject_ref=subject_ref or None)
     db.add(walk)
     db.flush()
     audit(db, user.id, "walk.start", "walk", walk.id, flowchart=flowchart_id)
@@ -71,6 +71,13 @@ def walk_for(db: Session, walk_id: str, user: User, *, for_update: bool = False)
     if for_update and db.bind.dialect.name != "sqlite":
         query = query.with_for_update()
     return db.scalar(query)
+
+
+def discard_walk(db: Session, walk: Walk, user: User) -> None:
+    """Delete an unrecorded walk, audited; a conversation that led to it keeps its words, not the walk."""
+    db.execute(update(Chat).where(Chat.walk_id == walk.id).values(walk_id=None))
+    audit(db, user.id, "walk.discard", "walk", walk.id, flowchart=walk.flowchart_id)
+    db.delete(walk)
 
 
 def is_recorded(db: Session, walk: Walk) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from ..web import current_user, db, guidance, login_required
-from .steps import StepRefused, answer, is_recorded, position, start_walk, walk_for
+from .steps import StepRefused, answer, discard_walk, is_recorded, position, start_walk, walk_for
 
 bp = Blueprint("walks", __name__, template_folder="templates")
+
+REFERENCE_LIMIT = 100  # as on the decision record
 
 
 @bp.app_context_processor
@@ -36,8 +39,14 @@ def _next_url(walk, where, *, after_change: bool = False) -> str:
 @bp.post("/flowcharts/<flowchart_id>/start")
 @login_required
 def start(flowchart_id: str):
+    reference = request.form.get("subject_ref", "").strip()
+    if len(reference) > REFERENCE_LIMIT:
+        chart = guidance().content.flowcharts.get(flowchart_id) or abort(404)
+        return render_template("decisions/flowchart_start.html", chart=chart, reference=reference,
+                               key_questions=[q for q in chart.questions.values() if q.key],
+                               errors={"subject_ref": f"The reference must be {REFERENCE_LIMIT} characters or fewer"}), 400
     try:
-        walk = start_walk(db(), guidance(), current_user(), flowchart_id)
+        walk = start_walk(db(), guidance(), current_user(), flowchart_id, subject_ref=reference)
     except StepRefused:
         abort(404)
     db().commit()
@@ -90,6 +99,19 @@ def step(walk_id: str, question_id: str):
     ), status
 
 
+@bp.post("/walks/<walk_id>/discard")
+@login_required
+def discard(walk_id: str):
+    """Throw away an unfinished walk from "carry on where you left off"; a recorded one is kept."""
+    walk = _walk_or_404(walk_id)
+    if is_recorded(db(), walk):
+        return render_template("refused.html", walk=None, resume_url=url_for("pages.home"),
+                               message="This walk has been saved as a decision record, so it cannot be discarded."), 409
+    discard_walk(db(), walk, current_user())
+    db().commit()
+    return redirect(url_for("pages.home"), 303)
+
+
 @bp.get("/walks/<walk_id>/check")
 @login_required
 def check(walk_id: str):
@@ -134,7 +156,10 @@ def diagram(flowchart_id: str):
 
 
 def _diagram_page(flowchart_id, path, here, walk=None, where=None):
-    g.allow_inline_styles = True  # mermaid styles its SVG inline
+    svg = guidance().diagram(flowchart_id, path, here)
+    if request.args.get("full") == "1":
+        # The drawing alone, to zoom into on a phone (the page fits it to the screen's width).
+        return Response(svg, mimetype="image/svg+xml")
     chart = guidance().flowchart(flowchart_id)
     return render_template("decisions/diagram.html", chart=chart, walk=walk, where=where, path=path, here=here,
-                           mermaid=guidance().diagram(flowchart_id, path, here))
+                           svg=Markup(svg))

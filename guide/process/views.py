@@ -40,12 +40,26 @@ def role_label(role_id: str) -> str:
     return role.label if role else role_id
 
 
+@bp.app_template_filter("in_sentence")
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "Your part as the practitioner", not "as The practitioner"."""
+    return label[0].lower() + label[1:] if label.startswith(("The ", "Your ")) else label
+
+
 @bp.get("/process")
 @login_required
 def index():
     role = _role(request.args.get("role"))
+    # With a role chosen, the page shows that role's part of every stage and nothing else.
+    parts = [(chart, _steps_for(chart, role)) for chart in _process_flowcharts()] if role else []
     return render_template("process/index.html", flowcharts=_process_flowcharts(), role=role,
-                           roles=guidance().content.roles)
+                           roles=guidance().content.roles, parts=[(c, s) for c, s in parts if s],
+                           timescales=guidance().content.timescales)
+
+
+def _steps_for(chart, role: str | None) -> list:
+    mine = {node.id for node in guidance().content.steps_for(chart, role)}
+    return [node for node in _in_order(chart) if node.id in mine]
 
 
 @bp.get("/process/<flowchart_id>")
@@ -55,8 +69,7 @@ def flow(flowchart_id: str):
     if chart is None or not chart.is_process:
         abort(404)
     role = _role(request.args.get("role"))
-    mine = {node.id for node in guidance().content.steps_for(chart, role)}
-    steps = [node for node in _in_order(chart) if node.id in mine]
+    steps = _steps_for(chart, role)
     return render_template("process/flow.html", chart=chart, steps=steps, role=role,
                            roles=guidance().content.roles, timescales=guidance().content.timescales,
                            flowcharts=guidance().content.flowcharts)

@@ -100,4 +100,5 @@ def pdf(records: list[DecisionRecord], checklist) -> bytes:
     import weasyprint  # imported when needed: it loads Pango
     html = render_template("records/record_pdf.html", records=records, labels={
         "consent": CONSENT_POSITIONS, "method": SHARE_METHODS, "basis": BASES}, checklist=checklist)
-    return weasyprint.HTML(string=html).write_pdf()
+    # Tagged (PDF/UA-1): a structure tree with headings, so a screen reader can read a printed record.
+    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

@@ -35,10 +35,35 @@ BASES = {
 YES_NO = {"yes": "Yes", "no": "No"}
 
 
+# The fields in the order the form asks for them, so the error summary lists problems in page order.
+FIELD_ORDER = ("correction_reason", "subject_ref", "consent_position", "consent_note", "advice_sought", "advice_from",
+               "information_shared", "recipient_name", "recipient_job_title", "recipient_organisation",
+               "recipient_contact", "share_method", "method_detail", "shared_on", "person_told", "not_told_reason",
+               "basis", "basis_detail", "checklist", "other_practitioners", "notes")
+
+# What the walk's key answers already say (their ids and values are kept stable: content/flowcharts.yaml).
+CONSENT_FROM_WALK = {"yes_explicit": "explicit", "yes_implied": "implied", "refused": "refused",
+                     "not_asked": "not_sought"}
+
+
+def known_from_walk(answers: dict, today: date | None = None) -> dict:
+    """The record's fields the walk has answered already, to fill in for the practitioner (who can change them)."""
+    known = {}
+    if answers.get("consent") in CONSENT_FROM_WALK:
+        known["consent_position"] = CONSENT_FROM_WALK[answers["consent"]]
+    if answers.get("public_interest") == "yes":
+        known["basis"] = "public_interest"
+    today = today or date.today()
+    known.update({"shared_on-day": str(today.day), "shared_on-month": str(today.month), "shared_on-year": str(today.year)})
+    return known
+
+
 class RecordInvalid(Exception):
-    """The details fail the checks; `errors` maps each field to a message for the error summary."""
+    """The details fail the checks; `errors` maps each field to a message for the error summary, in page order."""
 
     def __init__(self, errors: dict[str, str]):
+        rank = {name: index for index, name in enumerate(FIELD_ORDER)}
+        errors = dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
 

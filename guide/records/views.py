@@ -21,7 +21,7 @@ from ..decisions.steps import StepRefused, position, walk_for
 from ..models import DecisionRecord
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
-from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
+from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid, known_from_walk
 from .saving import correct_record, latest_version, save_record, versions
 from .visibility import RecordFilter, can_view, records_page, visible_records
 
@@ -63,7 +63,12 @@ def new(walk_id: str):
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
-    errors, values = {}, {"other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
+    errors = {}
+    known = known_from_walk(walk.answers or {})
+    if walk.subject_ref:
+        known["subject_ref"] = walk.subject_ref
+    values = {**known,
+              "other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
     if request.method == "POST":
         values = form_values()
         try:
@@ -79,7 +84,7 @@ def new(walk_id: str):
             db().commit()
             return redirect(url_for("records.saved", record_id=record.id), 303)
     return render_template("records/record_form.html", walk=walk, where=where, errors=errors, values=values,
-                           action=url_for("records.new", walk_id=walk.id), correcting=None,
+                           action=url_for("records.new", walk_id=walk.id), correcting=None, from_walk=set(known),
                            **_form_context(where.outcome.decision)), (400 if errors else 200)
 
 
@@ -149,9 +154,13 @@ def _filters() -> RecordFilter:
     args = request.args
 
     def day(name):
+        # A GOV.UK date input (name-day, name-month, name-year), or an ISO date in links and exports.
+        parts = [args.get(f"{name}-{part}", "").strip() for part in ("year", "month", "day")]
         try:
+            if any(parts):
+                return date(*(int(part) for part in parts))
             return date.fromisoformat(args.get(name, ""))
-        except ValueError:
+        except (ValueError, TypeError):
             return None
 
     return RecordFilter(

@@ -12,6 +12,7 @@ document.body.addEventListener("htmx:afterSettle", (event) => {
   const container = document.getElementById("page-container");
   if (!container) return;
   initAll({ scope: container });
+  highlightMenu();
   const summary = container.querySelector(".govuk-error-summary");
   if (summary) return; // the error summary component focuses itself
   const heading = container.querySelector("h1");
@@ -29,3 +30,27 @@ document.body.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// htmx swaps only the page container, so the menu would keep highlighting the page it was
+// loaded on: mark the item whose address is the longest prefix of the new one, as the server does.
+function highlightMenu() {
+  const links = Array.from(document.querySelectorAll(".govuk-service-navigation__link[href]"));
+  const here = window.location.pathname;
+  const best = links
+    .filter((link) => { const path = new URL(link.href).pathname; return here === path || (path !== "/" && here.startsWith(path)); })
+    .sort((a, b) => new URL(b.href).pathname.length - new URL(a.href).pathname.length)[0];
+  for (const link of links) {
+    const item = link.closest(".govuk-service-navigation__item");
+    const active = link === best;
+    item?.classList.toggle("govuk-service-navigation__item--active", active);
+    if (active) link.setAttribute("aria-current", "true"); else link.removeAttribute("aria-current");
+    const strong = link.querySelector("strong.govuk-service-navigation__active-fallback");
+    if (strong && !active) strong.replaceWith(...strong.childNodes);
+    if (!strong && active && link.tagName === "A") {
+      const wrapper = document.createElement("strong");
+      wrapper.className = "govuk-service-navigation__active-fallback";
+      wrapper.append(...link.childNodes);
+      link.append(wrapper);
+    }
+  }
+}

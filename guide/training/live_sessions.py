@@ -93,6 +93,16 @@ def control(session_id: str):
                            **_live_context(training))
 
 
+@bp.get("/training/sessions/<session_id>/end")
+@roles_required(*TRAINERS)
+def confirm_end(session_id: str):
+    """Ending a session cannot be undone, so the trainer is asked first (the button sits near "Next")."""
+    training = _own_session(session_id)
+    if not is_open(training):
+        return redirect(url_for("sessions.control", session_id=session_id), 303)
+    return render_template("training/session_end.html", training=training)
+
+
 @bp.get("/training/sessions/<session_id>/live")
 @roles_required(*TRAINERS)
 def live(session_id: str):

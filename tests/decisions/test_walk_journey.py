@@ -203,16 +203,34 @@ def test_another_practitioners_walk_is_not_found(app):
     assert intruder.post(f"/walks/{walk_id}/consent", {"answer": "yes"}).status_code == 404
 
 
-def test_the_diagram_is_drawn_from_the_machine_with_the_path_highlighted(client):
+def drawn_nodes(svg: str) -> dict[str, str]:
+    """Each box of a Graphviz drawing: its words → its fill colour."""
+    nodes = {}
+    for group in re.findall(r'<g id="node\d+" class="node">(.*?)</g>', svg, flags=re.S):
+        fill = re.search(r'<(?:path|polygon) fill="([^"]+)"', group).group(1)
+        words = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", group))
+        nodes[words.replace("&#39;", "'")] = fill
+    return nodes
+
+
+def test_the_diagram_is_drawn_on_the_server_in_words_with_the_path_highlighted(client):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "yes"), ("consent", "no")])
-    page = text(client.get(f"/walks/{walk_id}/diagram"))
-    assert "stateDiagram-v2" in page
-    assert "Class purpose s_previous" in page and "Class consent s_previous" in page
-    assert "Class lawful s_active" in page and "Class no_share s_default" in page
+    response = client.get(f"/walks/{walk_id}/diagram")
+    page = text(response)
+    nodes = drawn_nodes(page)
+    assert nodes["Is there a legitimate purpose?"] == "#1d70b8" and nodes["Is there consent?"] == "#1d70b8"
+    assert nodes["Is it lawful?"] == "#ffdd00" and nodes["Outcome: Do not share"] == "white"
     assert "You are here: Is it lawful?" in page
-    whole = text(client.get("/flowcharts/mini/diagram"))
-    assert "s_previous" not in whole.split("classDef s_previous")[1]
+    # In words: no internal ids or raw answer values, and no script or inline style needed.
+    drawing = page.split('<svg class="app-diagram__svg"')[1].split("</svg>")[0]
+    assert "<title>" not in drawing and all(raw not in drawing for raw in ("not_sure", "no_share", "share_without", "share_ok"))
+    assert "I&#39;m not sure" in page or "I'm not sure" in page
+    assert "mermaid" not in page and "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    whole = drawn_nodes(text(client.get("/flowcharts/mini/diagram")))
+    assert set(whole.values()) == {"white"}
+    full = client.get(f"/walks/{walk_id}/diagram?full=1")
+    assert full.mimetype == "image/svg+xml" and full.get_data(as_text=True).startswith("<svg")
 
 
 def test_security_headers_are_set(client):

@@ -286,7 +286,7 @@ def test_subject_access_lists_everything_and_everyone_who_looked(index_app):
     officer.get("/index/subject-access")
     page = officer.post("/index/subject-access", {"upn": CHILD["upn"], "reason_text": "SAR-2026-001"}).get_data(as_text=True)
     assert "sexual_health-given" in page and "lead-own-entry" in page  # everything held, whatever its visibility
-    assert "ordinary, Northshire" in page and "lookup" in page       # who accessed it
+    assert "ordinary, Northshire" in page and "Looked up" in page    # who accessed it, in words
 
 
 def test_a_tampered_audit_entry_is_found(index_app):
@@ -382,7 +382,7 @@ def test_a_copied_database_file_reveals_no_child_or_practitioner(tmp_path):
     assert look_up(ordinary, **by_names, postcode="ZZ9 9ZZ").status_code == 404
     grant = re.search(r"grant=(\d+)", found.location).group(1)
     page = ordinary.get(found.location).get_data(as_text=True)
-    assert "Tayowunmi Okonkwo-Featherstonehaugh" in page and "09 March 2011" in page and "Bartholomew Quigglesworth" in page
+    assert "Tayowunmi Okonkwo-Featherstonehaugh" in page and "9 March 2011" in page and "Bartholomew Quigglesworth" in page
     assert ordinary.post(f"/index/children/{child_id}/involvement",
                          {"grant": grant, "category": "youth_work", "consent": "exceptional",
                           "justification": JUSTIFICATION}).status_code == 303

@@ -44,6 +44,20 @@ def test_a_referrer_sees_only_their_part(person, real_app):
     assert "Your part as" in mine
 
 
+def test_choosing_a_role_shows_that_roles_part_of_every_stage_and_nothing_else(person, real_app):
+    content = real_app.extensions["guidance"].content
+    page = text(person.get("/process?role=referrer"))
+    assert "Your part as the practitioner who made the referral" in page
+    mine, others = set(), set()
+    for chart in (c for c in content.flowcharts.values() if c.is_process):
+        for node in list(chart.questions.values()) + list(chart.outcomes.values()):
+            heading = (node.text if hasattr(node, "text") else node.title).replace("'", "&#39;")
+            (mine if "referrer" in node.who or "all_practitioners" in node.who else others).add(heading)
+    assert mine and others - mine
+    assert all(heading in page for heading in mine)
+    assert not any(heading in page for heading in others - mine)
+
+
 def test_an_unknown_role_shows_every_role(person):
     assert "Every role" in text(person.get("/process/referral?role=astronaut"))
 
@@ -59,7 +73,7 @@ def test_the_timeline_gives_working_day_dates(person, referral, expected):
     page = text(person.get(f"/process/timeline?{query}"))
     row = re.search(r"<tr class=\"govuk-table__row\">\s*<td class=\"govuk-table__cell\">([^<]+)</td>\s*<td class=\"govuk-table__cell\">[^<]*initial assessment", page, re.I)
     assert row, page
-    assert row.group(1).strip() == expected.strftime("%A %d %B %Y")
+    assert row.group(1).strip() == f"{expected:%A} {expected.day} {expected:%B %Y}"  # GOV.UK style: no leading zero
 
 
 def test_the_calendar_file_has_an_event_per_due_date(person):

@@ -1,6 +1,8 @@
 """A records officer's view: filters, subject access, and exports (CSV and JSON streamed, PDF)."""
 
 import csv
+import re
+import zlib
 import io
 import json
 
@@ -70,6 +72,16 @@ def test_pdf_exports_one_record_or_a_bundle(records, app):
     record_id = app.extensions["db_sessions"]().query(DecisionRecord).first().id
     single = records.get(f"/records/{record_id}.pdf")
     assert single.status_code == 200 and single.data.startswith(b"%PDF")
+
+
+def test_the_pdf_is_tagged_so_a_screen_reader_can_read_it(records):
+    document = records.get("/records/export.pdf").data
+    # The PDF's objects sit in compressed streams: open them to read its structure.
+    opened = b"".join([document] + [zlib.decompress(m.group(1)) for m in
+                                    re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", document, re.S)
+                                    if m.group(1)[:1] == b"x"])
+    # PDF/UA: a structure tree with headings, marked content and the document's language.
+    assert b"/StructTreeRoot" in opened and b"/MarkInfo" in opened and b"/Lang" in opened and b"/H1" in opened
 
 
 def test_subject_access_lists_every_record_and_version_about_one_child(records, app):

@@ -265,3 +265,29 @@ def test_fifty_participants_voting_at_once_lose_and_double_count_nothing(live_se
     live = room.trainer.get(f"/training/sessions/{room.session_id}/live").get_data(as_text=True)
     assert "Votes: 50" in live
     print(f"50 concurrent votes over HTTP in {elapsed:.2f}s")
+
+
+def test_the_trainer_screen_hides_how_the_room_is_voting_until_the_vote_closes(room, real_app):
+    point = real_app.extensions["guidance"].scenarios[room.row().scenario_ids[0]].decision_points[0]
+    assert room.move("start").status_code == 303
+    people = [room.participant(name) for name in ("Ann", "Bob")]
+    other = next(o for o in point.options if o.value != point.guidance)
+    for person, value in zip(people, (point.guidance, other.value)):
+        assert room.vote(person, value).status_code == 303
+    live = text(room.trainer.get(f"/training/sessions/{room.session_id}/live"))
+    assert "Votes: 2" in live and "<meter" not in live and other.label not in live
+    assert room.move("reveal").status_code == 303
+    live = text(room.trainer.get(f"/training/sessions/{room.session_id}/live"))
+    bars = re.findall(r'<meter class="app-tally__bar" min="0" max="2" value="(\d)">', live)
+    assert sorted(bars) == ["0"] * (len(point.options) - 2) + ["1", "1"]
+    assert live.count("govuk-tag--green") == 1
+
+
+def test_ending_a_session_asks_first_and_changes_nothing_until_confirmed(room):
+    control = text(room.trainer.get(f"/training/sessions/{room.session_id}"))
+    assert 'value="end"' not in control  # no one-press end button beside "Next"
+    confirm = text(room.trainer.get(f"/training/sessions/{room.session_id}/end"))
+    assert "Are you sure you want to end the session?" in confirm and 'value="end"' in confirm
+    assert room.row().state == "lobby"
+    assert room.move("end").status_code == 303
+    assert room.row().state == "ended"
