@@ -42,7 +42,10 @@ CONSENT = [
     ("I haven't asked", "not_asked"), ("we did not ask them", "not_asked"),
     ("it's implied, it's part of the service", "yes_implied"),
     ("not sure", "not_sure"),
-    ("she agreed but then refused", None),  # two answers: ask again
+    # Consent given and later withdrawn is refused (WTD App3 §4.15): what follows "but" decides.
+    # (Before issue 16 this was asked again as "two answers".)
+    ("she agreed but then refused", "refused"),
+    ("she agreed and refused", None),       # two answers, neither correcting the other: ask again
     ("yes", None),                          # consent has no plain yes: which kind?
     ("no", None),
 ]
