@@ -87,7 +87,9 @@ class Chat:
         return assess(text, self.words).level
 
     def cases(self, text: str) -> list[str]:
-        return [m.ref for m in self.index.search(text, self.words.synonyms, kinds=("case",), limit=3)]
+        return [m.ref for m in self.index.search(text, self.words.synonyms, kinds=("case",), limit=3,
+                                                 **({"abbreviations": self.words.abbreviations}
+                                                    if hasattr(self.words, "abbreviations") else {}))]
 
     def reply(self, question_id: str, text: str, expected: str) -> str | None:
         question = self.questions[question_id]

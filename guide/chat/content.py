@@ -24,7 +24,19 @@ class Prompt:
     title: str
     body: str
     cite: str
-    phrases: tuple[str, ...]
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UrgentPrompt:
+    """The urgent-action prompt, the line on every chat page, and the "in danger now?" question."""
+    title: str
+    body: str
+    cite: str
+    always: str
+    question: str
+    hint: str
+    no_reply: str
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ class Topic:
 
 @dataclass
 class ChatContent:
-    urgent: Prompt
+    urgent: UrgentPrompt
     decision_requests: Prompt
     default_flowchart: str
     flowchart_rules: tuple[tuple[str, tuple[str, ...]], ...]
@@ -105,9 +117,17 @@ def _prompt(check: _Checker, top: Located, key: str, body_key: str) -> Prompt:
                   phrases=_phrases(check, raw, "phrases", key) if raw else ())
 
 
+def _urgent_prompt(check: _Checker, top: Located) -> UrgentPrompt:
+    raw = check.mapping(top.get("urgent"), top.line_of("urgent"), "urgent") or Located()
+    fields = ("title", "body", "always", "question", "hint", "no_reply")
+    if raw:
+        check.keys(raw, {**{f: True for f in fields}, "cite": True}, "urgent")
+    return UrgentPrompt(cite=_cited(check, raw, "urgent"), **{f: check.text(raw, f, "urgent") for f in fields})
+
+
 def load_chat_content(directory: Path, flowcharts: dict) -> ChatContent:
     check, top = open_content_file(Path(directory) / CHAT_FILE, TOP_KEYS)
-    urgent = _prompt(check, top, "urgent", "body")
+    urgent = _urgent_prompt(check, top)
     requests = _prompt(check, top, "decision_requests", "reply")
     hints = check.mapping(top.get("flowchart_hints"), top.line_of("flowchart_hints"), "flowchart_hints") or Located()
     default = check.text(hints, "default", "flowchart_hints")

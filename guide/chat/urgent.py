@@ -11,7 +11,7 @@ Each signal is words for one kind of danger, with the paragraph it rests on. The
 - nothing otherwise.
 
 A signal just after "not", "no", "never" does not count, nor one in a clause about the past
-("years ago", "last week") unless that clause also says how soon. Words that reassure or say the
+("years ago", "last week") unless that clause also says how soon ("since yesterday"). Words that reassure or say the
 story is not about a child now (a joke, a play, training) silence the prompt when no time is given.
 """
 
@@ -94,9 +94,9 @@ def _cite(check, raw: Located, what: str) -> str:
     return cite
 
 
-def _present(text: str, phrases) -> bool:
-    """Whether any phrase stands in the text without a "not"/"no" just before it."""
-    return any(not negated(text, start) for phrase in phrases for start, _ in spans(text, phrase))
+def _present(text: str, phrases, deniable: bool = True) -> bool:
+    """Whether any phrase stands in the text (without a "not"/"no" just before it, if `deniable`)."""
+    return any(not (deniable and negated(text, start)) for phrase in phrases for start, _ in spans(text, phrase))
 
 
 def assess(text: str, chat) -> Assessment:
@@ -105,12 +105,13 @@ def assess(text: str, chat) -> Assessment:
         return Assessment(None)
     parts = clauses(text, chat.shorthand)
     marker = urgent.markers
-    soon = any(_present(p.text, marker.get("soon", ())) for p in parts)
+    soon = any(_present(p.text, marker.get("soon", ()), deniable=False) for p in parts)
     young = any(_present(p.text, marker.get("young", ())) for p in parts)
     calm = any(_present(p.text, marker.get("calm", ())) for p in parts)
     found: list[Signal] = []
     for part in parts:
-        in_the_past = _present(part.text, marker.get("past", ())) and not _present(part.text, marker.get("soon", ()))
+        in_the_past = (_present(part.text, marker.get("past", ()))
+                       and not _present(part.text, marker.get("soon", ()), deniable=False))
         if in_the_past:
             continue
         for signal in urgent.signals:

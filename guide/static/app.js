@@ -14,6 +14,13 @@ document.body.addEventListener("htmx:afterSettle", (event) => {
   initAll({ scope: container });
   const summary = container.querySelector(".govuk-error-summary");
   if (summary) return; // the error summary component focuses itself
+  // A page may name where reading continues (the chat: the guide's newest reply) with autofocus,
+  // as it does for a full page load; focusing it scrolls it into view.
+  const continueAt = container.querySelector("[autofocus]");
+  if (continueAt) {
+    continueAt.focus();
+    return;
+  }
   const heading = container.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
