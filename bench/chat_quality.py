@@ -5,8 +5,11 @@
 
 The set (tests/chat/devset.yaml) was written from the guidance by someone who had not seen
 content/chat.yaml or the code. Items whose number is a multiple of 5 (W005, W010, …, R005,
-R010, …) are the held-out part: no word in content/chat.yaml was added for one of them, so
-their figures show how the rules carry to text they were not written for.
+R010, …) are the held-out part, printed apart. Honestly: the rules are hand-written, not
+trained, and whoever wrote them read the whole set once first (to learn its format and kinds
+of miss), so the held-out figures are not a clean measure of text never seen; the misses were
+studied only on the tuning part. The fairer test is new text: the goals will be checked on
+worries and replies nobody here has seen.
 
 Printed, as counts:
 - worries: urgent ones that brought the urgent prompt or the "Is a child in danger right now?"

@@ -6,13 +6,14 @@ Each signal is words for one kind of danger, with the paragraph it rests on. The
 - `urgent` (the urgent-action prompt): a grave signal (self-harm or suicide intent; injury,
   intoxication, no one caring, a hazard or a carer's acute mental illness with a very young
   child), or a harm signal together with words of how soon ("tonight", "now", "at 3pm");
-- `ask` ("Is a child in danger right now?", Yes / No): two different signals without a time,
-  or a time and danger in a story that also reassures or may not be about a real child now;
+- `ask` ("Is a child in danger right now?", Yes / No): a harm signal with words of the present
+  only ("now", "today"), or two different signals without a time; or what would be urgent in a
+  story that also reassures or may not be about a real child now (a grave signal is never
+  silenced, only questioned);
 - nothing otherwise.
 
 A signal just after "not", "no", "never" does not count, nor one in a clause about the past
-("years ago", "last week") unless that clause also says how soon ("since yesterday"). Words that reassure or say the
-story is not about a child now (a joke, a play, training) silence the prompt when no time is given.
+("years ago", "last week") unless that clause also says how soon ("since yesterday").
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .phrases import clauses, negated, spans
 
 URGENT_FILE = "chat_urgent.yaml"
 STRENGTHS = ("grave", "harm", "weak")
-MARKERS = ("soon", "past", "calm", "young")
+MARKERS = ("soon", "present", "past", "calm", "young")
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,14 @@ def assess(text: str, chat) -> Assessment:
     parts = clauses(text, chat.shorthand)
     marker = urgent.markers
     soon = any(_present(p.text, marker.get("soon", ()), deniable=False) for p in parts)
+    present = soon or any(_present(p.text, marker.get("present", ()), deniable=False) for p in parts)
     young = any(_present(p.text, marker.get("young", ())) for p in parts)
     calm = any(_present(p.text, marker.get("calm", ())) for p in parts)
     found: list[Signal] = []
     for part in parts:
         in_the_past = (_present(part.text, marker.get("past", ()))
-                       and not _present(part.text, marker.get("soon", ()), deniable=False))
+                       and not _present(part.text, marker.get("soon", ()) + marker.get("present", ()),
+                                        deniable=False))
         if in_the_past:
             continue
         for signal in urgent.signals:
@@ -120,12 +123,10 @@ def assess(text: str, chat) -> Assessment:
     grave = any(s.strength == "grave" or (s.grave_with_young and young) for s in found)
     harm = any(s.strength in ("grave", "harm") for s in found)
     level = None
-    if found and calm:
-        level = "ask" if soon and (harm or grave) else None
-    elif grave or (harm and soon):
-        level = "urgent"
-    elif len(found) >= 2:
-        level = "ask"
+    if grave or (harm and soon):
+        level = "ask" if calm else "urgent"  # a grave signal is never silenced, only questioned
+    elif (harm and present) or len(found) >= 2:
+        level = None if calm else "ask"
     names = tuple(s.id for s in found) + tuple(n for n, on in (("soon", soon), ("young", young), ("calm", calm)) if on)
     cites = tuple(dict.fromkeys(s.cite for s in found))
     return Assessment(level, names, cites)
