@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ..flows import Question
 from .content import ChatContent
-from .phrases import Clause, clauses, negated, normalise, spans, starts_clause
+from .phrases import NEGATORS, Clause, clauses, negated, normalise, spans, starts_clause
 
 MAX_REPLY = 500
 NOT_SURE = "not_sure"
@@ -156,7 +156,8 @@ def _found(parts: list[Clause], question: Question, chat: ChatContent, offered: 
             continue
         in_clause = []
         for start, end, value, phrase, specific in kept:
-            denial = negated(part.text, start) if specific else ""
+            # A "no" before a phrase that is itself negative ("no, she hasn't been asked") is emphasis.
+            denial = negated(part.text, start) if specific and not NEGATORS & set(phrase.split()) else ""
             topic = next((t for t in own_topics if phrase in t.words), None)
             if topic and (denial or not value):
                 if denial:
