@@ -186,7 +186,7 @@ class Conversation:
         understood = understand(text, question, self.words)
         if understood.value is None:
             turn.say("not_understood", understood.reason + " Please choose one of these answers, "
-                                                           "or say it another way.")
+                                                           "or say it another way.", cite=understood.cite)
             self._ask(turn, question)
             return
         self._record_answer(turn, question, understood.value, phrase=understood.phrase)

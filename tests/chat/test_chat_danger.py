@@ -82,3 +82,14 @@ def test_after_a_reply_focus_and_the_address_go_to_the_guides_first_answer_to_it
     assert focused == [anchor]
     mine = [int(m) for m in re.findall(r'app-chat__message--you" id="m(\d+)"', page)]
     assert int(anchor) == mine[-1] + 1  # the first of the guide's replies to the latest message
+
+
+def test_a_reply_asked_again_says_why_and_on_which_paragraph(person):  # noqa: F811
+    chat = open_chat(person, "A parent asked me what the school keeps about her son")
+    person.get(chat)
+    person.post(f"{chat}/start", {"flowchart": "confidentiality"})
+    for reply in ["yes", "yes", "yes"]:
+        say(person, chat, reply)
+    said = say(person, chat, "mum says yes but dad says no")
+    assert "whose consent" in said.split("mum says yes but dad says no")[-1]
+    assert "WTD App3 §4.16–4.21" in said and said.rstrip().endswith("I'm not sure")
