@@ -12,8 +12,10 @@ from pathlib import Path
 
 from ..flows.content import CITE_PATTERN, _Checker, open_content_file
 from ..flows.yaml_lines import ContentError, Located
+from .urgent import MARKERS, STRENGTHS, Signal, UrgentSignals
 
 CHAT_FILE = "chat.yaml"
+URGENT_FILE = "chat_urgent.yaml"
 TOP_KEYS = {"urgent": True, "decision_requests": True, "flowchart_hints": True, "synonyms": False,
             "abbreviations": False, "shorthand": False, "fillers": False, "answer_words": True, "answers": False,
             "ask_again": False, "disagreement": False, "topics": False}
@@ -87,7 +89,7 @@ class ChatContent:
     ask_again: tuple[ReplyRule, ...] = ()
     disagreement: Disagreement | None = None
     topics: tuple[Topic, ...] = ()
-    signals: object = None  # UrgentSignals, from chat_urgent.yaml
+    signals: UrgentSignals | None = None  # from chat_urgent.yaml
 
 
 def _phrases(check: _Checker, data: Located, key: str, what: str) -> tuple[str, ...]:
@@ -174,7 +176,6 @@ def load_chat_content(directory: Path, flowcharts: dict) -> ChatContent:
     fillers = frozenset(_phrases(check, top, "fillers", "fillers")) if "fillers" in top else frozenset()
     if check.issues:
         raise ContentError(check.issues)
-    from .urgent import load_signals
     signals = load_signals(Path(directory))
     return ChatContent(urgent=urgent, decision_requests=requests, default_flowchart=default,
                        flowchart_rules=tuple(rules), synonyms=synonyms, answer_words=words, answer_phrases=phrases,
@@ -253,3 +254,36 @@ def _topics(check: _Checker, top: Located, known: set[str]) -> tuple[Topic, ...]
                             questions=_questions(check, raw, what, known) or frozenset(),
                             negated=str(raw["negated"]) if "negated" in raw else None))
     return tuple(topics)
+
+
+def load_signals(directory: Path) -> UrgentSignals:
+    check, top = open_content_file(Path(directory) / URGENT_FILE, {**{m: True for m in MARKERS}, "signals": True})
+    markers, cites = {}, {}
+    for marker in MARKERS:
+        raw = check.mapping(top.get(marker), top.line_of(marker), marker) or Located()
+        if raw and check.keys(raw, {"cite": True, "phrases": True}, marker):
+            cites[marker] = _cited(check, raw, marker)
+            markers[marker] = _phrases(check, raw, "phrases", marker)
+    signals, seen = [], set()
+    for raw in top.get("signals") or []:
+        raw = check.mapping(raw, top.line_of("signals"), "signal")
+        if raw is None or not check.keys(raw, {"id": True, "about": True, "strength": True, "cite": True,
+                                                "phrases": True, "grave_with_young": False}, "signal"):
+            continue
+        what = f"signal '{raw.get('id')}'"
+        signal_id = check.ident(raw, "id", what)
+        if signal_id in seen:
+            check.fail(raw.line_of("id"), f"{what}: the id is used twice")
+        seen.add(signal_id)
+        strength = raw.get("strength")
+        if strength not in STRENGTHS:
+            check.fail(raw.line_of("strength"), f"{what}: strength must be one of {', '.join(STRENGTHS)}")
+        young = raw.get("grave_with_young", False)
+        if not isinstance(young, bool):
+            check.fail(raw.line_of("grave_with_young"), f"{what}: grave_with_young must be true or false")
+        signals.append(Signal(id=signal_id, about=check.text(raw, "about", what), strength=strength,
+                              grave_with_young=young is True, cite=_cited(check, raw, what),
+                              phrases=_phrases(check, raw, "phrases", what)))
+    if check.issues:
+        raise ContentError(check.issues)
+    return UrgentSignals(markers=markers, cites=cites, signals=tuple(signals))

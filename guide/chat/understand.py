@@ -141,6 +141,10 @@ def _found(parts: list[Clause], question: Question, chat: ChatContent, offered: 
             for phrase in {normalise(answer.label), value.replace("_", " "), *chat.answer_words.get(value, ())}:
                 candidates += [(s, e, value, phrase, False) for s, e in spans(part.text, phrase)
                                if " " in phrase or starts_clause(part.text, s, chat.fillers)]
+        for value, phrases in chat.answer_words.items():  # answers not offered still hold their words:
+            if value not in offered:                       # "no idea" is not "no" where "not sure" isn't offered
+                candidates += [(s, e, None, p, False) for p in phrases for s, e in spans(part.text, p)
+                               if " " in p or starts_clause(part.text, s, chat.fillers)]
         for topic in own_topics:
             if topic.negated in offered:
                 for phrase in topic.words:
@@ -167,6 +171,7 @@ def _found(parts: list[Clause], question: Question, chat: ChatContent, offered: 
                 in_clause.append(_Found(None, f"{denial} … {phrase}", part, True))
             elif value:
                 in_clause.append(_Found(value, phrase, part, specific))
+            # value None: words of an answer this question does not offer; they only hold their place
         if hedge and any(f.value != NOT_SURE for f in in_clause):
             in_clause = [_Found(None, hedge[1], part, True)]  # "it could be confidential": unsure of what?
         found += in_clause

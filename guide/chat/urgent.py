@@ -19,13 +19,9 @@ A signal just after "not", "no", "never" does not count, nor one in a clause abo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..flows.content import CITE_PATTERN, open_content_file
-from ..flows.yaml_lines import ContentError, Located
 from .phrases import clauses, negated, spans
 
-URGENT_FILE = "chat_urgent.yaml"
 STRENGTHS = ("grave", "harm", "weak")
 MARKERS = ("soon", "present", "past", "calm", "young")
 
@@ -52,47 +48,6 @@ class Assessment:
     level: str | None                  # "urgent", "ask" or None
     signals: tuple[str, ...] = ()      # what was found (signal ids, and "soon", "young", "calm")
     cites: tuple[str, ...] = ()        # the paragraphs those signals rest on
-
-
-def load_signals(directory: Path) -> UrgentSignals:
-    from .content import _phrases
-    check, top = open_content_file(Path(directory) / URGENT_FILE, {**{m: True for m in MARKERS}, "signals": True})
-    markers, cites = {}, {}
-    for marker in MARKERS:
-        raw = check.mapping(top.get(marker), top.line_of(marker), marker) or Located()
-        if raw and check.keys(raw, {"cite": True, "phrases": True}, marker):
-            cites[marker] = _cite(check, raw, marker)
-            markers[marker] = _phrases(check, raw, "phrases", marker)
-    signals, seen = [], set()
-    for raw in top.get("signals") or []:
-        raw = check.mapping(raw, top.line_of("signals"), "signal")
-        if raw is None or not check.keys(raw, {"id": True, "about": True, "strength": True, "cite": True,
-                                                "phrases": True, "grave_with_young": False}, "signal"):
-            continue
-        what = f"signal '{raw.get('id')}'"
-        signal_id = check.ident(raw, "id", what)
-        if signal_id in seen:
-            check.fail(raw.line_of("id"), f"{what}: the id is used twice")
-        seen.add(signal_id)
-        strength = raw.get("strength")
-        if strength not in STRENGTHS:
-            check.fail(raw.line_of("strength"), f"{what}: strength must be one of {', '.join(STRENGTHS)}")
-        young = raw.get("grave_with_young", False)
-        if not isinstance(young, bool):
-            check.fail(raw.line_of("grave_with_young"), f"{what}: grave_with_young must be true or false")
-        signals.append(Signal(id=signal_id, about=check.text(raw, "about", what), strength=strength,
-                              grave_with_young=young is True, cite=_cite(check, raw, what),
-                              phrases=_phrases(check, raw, "phrases", what)))
-    if check.issues:
-        raise ContentError(check.issues)
-    return UrgentSignals(markers=markers, cites=cites, signals=tuple(signals))
-
-
-def _cite(check, raw: Located, what: str) -> str:
-    cite = check.text(raw, "cite", what)
-    if cite and not CITE_PATTERN.search(cite):
-        check.fail(raw.line_of("cite"), f"{what}: cite '{cite}' does not name a source and paragraph")
-    return cite
 
 
 def _present(text: str, phrases, deniable: bool = True) -> bool:

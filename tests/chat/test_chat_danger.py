@@ -93,3 +93,11 @@ def test_a_reply_asked_again_says_why_and_on_which_paragraph(person):  # noqa: F
     said = say(person, chat, "mum says yes but dad says no")
     assert "whose consent" in said.split("mum says yes but dad says no")[-1]
     assert "WTD App3 §4.16–4.21" in said and said.rstrip().endswith("I'm not sure")
+
+
+def test_no_idea_is_not_read_as_no_to_the_danger_question(person):  # noqa: F811
+    chat = open_chat(person, WEAK_SIGNALS)
+    said = say(person, chat, "no idea")
+    assert "If that changes, call 999" not in said
+    page = text(person.get(chat))
+    assert re.search(r'action="[^"]*/danger"', page)  # still waiting for Yes or No

@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from guide.chat.urgent import assess, load_signals
+from guide.chat.content import load_signals
+from guide.chat.urgent import assess
 from guide.flows.yaml_lines import ContentError
 from guide.guidance import Guidance
 
