@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..flows.content import CITE_PATTERN, _Checker, open_content_file
 from ..flows.yaml_lines import ContentError, Located
-from .urgent import MARKERS, STRENGTHS, Signal, UrgentSignals
+from .urgent import GRAVE_WITH, MARKERS, STRENGTHS, Signal, UrgentSignals
 
 CHAT_FILE = "chat.yaml"
 URGENT_FILE = "chat_urgent.yaml"
@@ -268,7 +268,7 @@ def load_signals(directory: Path) -> UrgentSignals:
     for raw in top.get("signals") or []:
         raw = check.mapping(raw, top.line_of("signals"), "signal")
         if raw is None or not check.keys(raw, {"id": True, "about": True, "strength": True, "cite": True,
-                                                "phrases": True, "grave_with_young": False}, "signal"):
+                                                "phrases": True, "grave_with": False}, "signal"):
             continue
         what = f"signal '{raw.get('id')}'"
         signal_id = check.ident(raw, "id", what)
@@ -278,11 +278,11 @@ def load_signals(directory: Path) -> UrgentSignals:
         strength = raw.get("strength")
         if strength not in STRENGTHS:
             check.fail(raw.line_of("strength"), f"{what}: strength must be one of {', '.join(STRENGTHS)}")
-        young = raw.get("grave_with_young", False)
-        if not isinstance(young, bool):
-            check.fail(raw.line_of("grave_with_young"), f"{what}: grave_with_young must be true or false")
+        grave_with = raw.get("grave_with")
+        if grave_with not in (None, *GRAVE_WITH):
+            check.fail(raw.line_of("grave_with"), f"{what}: grave_with must be one of {', '.join(GRAVE_WITH)}")
         signals.append(Signal(id=signal_id, about=check.text(raw, "about", what), strength=strength,
-                              grave_with_young=young is True, cite=_cited(check, raw, what),
+                              grave_with=grave_with, cite=_cited(check, raw, what),
                               phrases=_phrases(check, raw, "phrases", what)))
     if check.issues:
         raise ContentError(check.issues)

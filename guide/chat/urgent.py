@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from .phrases import clauses, negated, spans
 
 STRENGTHS = ("grave", "harm", "weak")
-MARKERS = ("soon", "present", "past", "calm", "young")
+GRAVE_WITH = ("young", "baby")  # markers that make a signal grave
+MARKERS = ("soon", "present", "past", "calm", *GRAVE_WITH)
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,22 @@ class Signal:
     id: str
     about: str
     strength: str            # grave | harm | weak
-    grave_with_young: bool   # grave when a very young child is in the story
+    grave_with: str | None   # grave when a very young child ("young") or a baby ("baby") is in the story
     cite: str
     phrases: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class UrgentSignals:
-    markers: dict            # soon / past / calm / young → phrases
-    cites: dict              # soon / past / calm / young → cite
+    markers: dict            # soon / present / past / calm / young / baby → phrases
+    cites: dict              # the same → cite
     signals: tuple[Signal, ...]
 
 
 @dataclass(frozen=True)
 class Assessment:
     level: str | None                  # "urgent", "ask" or None
-    signals: tuple[str, ...] = ()      # what was found (signal ids, and "soon", "young", "calm")
+    signals: tuple[str, ...] = ()      # what was found (signal ids, and "young", "baby", "soon", "calm")
     cites: tuple[str, ...] = ()        # the paragraphs those signals rest on
 
 
@@ -63,25 +64,26 @@ def assess(text: str, chat) -> Assessment:
     marker = urgent.markers
     soon = any(_present(p.text, marker.get("soon", ()), deniable=False) for p in parts)
     present = soon or any(_present(p.text, marker.get("present", ()), deniable=False) for p in parts)
-    young = any(_present(p.text, marker.get("young", ())) for p in parts)
+    with_child = {m for m in GRAVE_WITH if any(_present(p.text, marker.get(m, ())) for p in parts)}
     calm = any(_present(p.text, marker.get("calm", ())) for p in parts)
     found: list[Signal] = []
     for part in parts:
+        # "told me today that he hit her last year" is the past: only "about to" outweighs it.
         in_the_past = (_present(part.text, marker.get("past", ()))
-                       and not _present(part.text, marker.get("soon", ()) + marker.get("present", ()),
-                                        deniable=False))
+                       and not _present(part.text, marker.get("soon", ()), deniable=False))
         if in_the_past:
             continue
         for signal in urgent.signals:
             if signal not in found and _present(part.text, signal.phrases):
                 found.append(signal)
-    grave = any(s.strength == "grave" or (s.grave_with_young and young) for s in found)
+    grave = any(s.strength == "grave" or s.grave_with in with_child for s in found)
     harm = any(s.strength in ("grave", "harm") for s in found)
     level = None
     if grave or (harm and soon):
         level = "ask" if calm else "urgent"  # a grave signal is never silenced, only questioned
     elif (harm and present) or len(found) >= 2:
         level = None if calm else "ask"
-    names = tuple(s.id for s in found) + tuple(n for n, on in (("soon", soon), ("young", young), ("calm", calm)) if on)
+    names = tuple(s.id for s in found) + tuple(sorted(with_child)) + (("soon",) if soon else ()) + (
+        ("calm",) if calm else ())
     cites = tuple(dict.fromkeys(s.cite for s in found))
     return Assessment(level, names, cites)

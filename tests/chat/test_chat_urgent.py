@@ -86,3 +86,23 @@ def test_an_unknown_strength_is_refused(tmp_path):
     (tmp_path / "chat_urgent.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ContentError, match="strength must be one of"):
         load_signals(tmp_path)
+
+
+def test_an_injury_to_a_baby_is_urgent_without_a_time(chat):
+    assert level(chat, "8 week old baby with bruises on both arms, parents can't explain them") == "urgent"
+
+
+def test_an_injury_with_an_explanation_that_fits_does_not_alarm(chat):
+    assert level(chat, "the 2 year old has a small bruise on his forehead, mum says he bumped it on the table") is None
+
+
+def test_a_harm_told_today_but_long_past_does_not_alarm(chat):
+    assert level(chat, "A pupil told me today that her dad hit her mum last year, they're separated now") is None
+
+
+def test_a_grave_signal_is_questioned_not_silenced_by_reassurance(chat):
+    assert level(chat, "baby 6 weeks old with a skull fracture, parents say he fell off the sofa") == "ask"
+
+
+def test_someone_arriving_now_makes_harm_urgent(chat):
+    assert level(chat, "the 4 year old has burns on his hands and his dad has turned up at the house") == "urgent"
