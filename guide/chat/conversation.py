@@ -1,6 +1,8 @@
 """What the guide says back. It retrieves and it walks flowcharts; it never makes up advice.
 
-Every reply is one of: an urgent-action prompt (from content), the closest case examples and
+Every reply is one of: an urgent-action prompt (from content, when the signals of
+chat_urgent.yaml say a child may be in danger now) or the question "Is a child in danger right
+now?" when they are weaker, the closest case examples and
 paragraphs with the words they matched on, a glossary entry or paragraph quoted from the
 guidance, a flowchart question (the same engine and walk as the form pages), how a reply
 was understood, or a flowchart outcome with its reasons. A request for a decision is
@@ -15,13 +17,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from ..decisions.steps import StepRefused, answer, position, start_walk
-from ..flows import Question, WalkPosition
+from ..flows import Answer, Question, WalkPosition
 from ..guidance import Guidance
 from ..models import Chat, ChatMessage, User, utcnow
 from .content import ChatContent
 from .retrieve import ChatIndex
 from .understand import contains_phrase as _contains_phrase
 from .understand import understand
+from .urgent import assess
+
+DANGER_CHECK = "danger_now"  # the id of the "Is a child in danger right now?" question
 
 MAX_MESSAGE = 2000
 
@@ -61,9 +66,20 @@ class Conversation:
         self._store("you", "text", text)
         turn = Turn()
         lowered = " ".join(text.lower().split())
-        if any(_contains_phrase(lowered, phrase) for phrase in self.words.urgent.phrases):
-            turn.say("urgent", self.words.urgent.body, title=self.words.urgent.title, cite=self.words.urgent.cite)
         asking = self._asking()
+        pending = None if asking else self._pending_danger_check()
+        if pending is not None:
+            understood = understand(text, self._danger_question(), self.words)
+            if understood.value:
+                self._answer_danger_check(turn, pending, understood.value)
+                return self._finish(turn)
+        danger = assess(text, self.words)
+        if danger.level == "urgent":
+            self._urgent(turn, danger.cites)
+        elif danger.level == "ask":
+            prompt = self.words.urgent
+            turn.say("danger_check", prompt.question, hint=prompt.hint, cite=prompt.cite, answered="",
+                     options=[{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}])
         if self._look_up(text, turn):
             if asking:
                 self._ask(turn, asking)
@@ -74,6 +90,18 @@ class Conversation:
                      flowchart=self._suggested_flowchart(lowered))
         else:
             self._find(turn, text, lowered)
+        return self._finish(turn)
+
+    def danger(self, value: str) -> Turn:
+        """The answer, with a button, to "Is a child in danger right now?"."""
+        pending = self._pending_danger_check()
+        if pending is None:
+            raise MessageRefused("There is no question about danger waiting for an answer.")
+        if value not in ("yes", "no"):
+            raise MessageRefused("Choose Yes or No.")
+        self._store("you", "text", "Yes" if value == "yes" else "No")
+        turn = Turn()
+        self._answer_danger_check(turn, pending, value)
         return self._finish(turn)
 
     def start(self, flowchart_id: str) -> Turn:
@@ -116,6 +144,29 @@ class Conversation:
 
     # --- the parts ----------------------------------------------------------------------
 
+    def _urgent(self, turn: Turn, cites=()) -> None:
+        prompt = self.words.urgent
+        turn.say("urgent", prompt.body, title=prompt.title, cite="; ".join(dict.fromkeys((prompt.cite, *cites))))
+
+    def _pending_danger_check(self) -> ChatMessage | None:
+        """The latest "Is a child in danger right now?" still waiting for its answer, if any."""
+        from sqlalchemy import select
+        latest = self.db.scalar(select(ChatMessage).where(ChatMessage.chat_id == self.chat.id,
+                                                          ChatMessage.kind == "danger_check")
+                                .order_by(ChatMessage.id.desc()).limit(1))
+        return latest if latest is not None and not (latest.data or {}).get("answered") else None
+
+    def _danger_question(self) -> Question:
+        return Question(id=DANGER_CHECK, text=self.words.urgent.question, help="", cite=self.words.urgent.cite,
+                        answers=(Answer("yes", "Yes", "", ()), Answer("no", "No", "", ())))
+
+    def _answer_danger_check(self, turn: Turn, pending: ChatMessage, value: str) -> None:
+        pending.data = {**(pending.data or {}), "answered": value}
+        if value == "yes":
+            self._urgent(turn)
+        else:
+            turn.say("text", self.words.urgent.no_reply)
+
     def _walk(self):
         from ..models import Walk
         return self.db.get(Walk, self.chat.walk_id) if self.chat.walk_id else None
@@ -135,7 +186,7 @@ class Conversation:
         understood = understand(text, question, self.words)
         if understood.value is None:
             turn.say("not_understood", understood.reason + " Please choose one of these answers, "
-                                                           "or say it another way.")
+                                                           "or say it another way.", cite=understood.cite)
             self._ask(turn, question)
             return
         self._record_answer(turn, question, understood.value, phrase=understood.phrase)
@@ -204,8 +255,10 @@ class Conversation:
         return self.words.default_flowchart
 
     def _find(self, turn: Turn, text: str, lowered: str) -> None:
-        cases = self.index.search(text, self.words.synonyms, kinds=("case",), limit=3)
-        paragraphs = self.index.search(text, self.words.synonyms, kinds=("paragraph",), limit=2)
+        cases = self.index.search(text, self.words.synonyms, kinds=("case",), limit=3,
+                                  abbreviations=self.words.abbreviations)
+        paragraphs = self.index.search(text, self.words.synonyms, kinds=("paragraph",), limit=2,
+                                       abbreviations=self.words.abbreviations)
         suggested = self._suggested_flowchart(lowered)
         turn.say("matches", "", flowchart=suggested,
                  cases=[{"ref": m.ref, "title": m.title, "matched": list(m.matched)} for m in cases],

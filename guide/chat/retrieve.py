@@ -38,6 +38,14 @@ class Match:
     matched: tuple[str, ...]
 
 
+def spell_out(text: str, abbreviations: dict[str, str]) -> str:
+    """Practitioners' abbreviations and everyday names ("HV", "A&E", "gym") → the guidance's words, added."""
+    for short, meaning in abbreviations.items():
+        pattern = rf"(?<![\w&#]){re.escape(short)}(?![\w&#])"
+        text = re.sub(pattern, lambda m: f"{m.group(0)} {meaning} ", text, flags=re.IGNORECASE)
+    return text
+
+
 def query_terms(text: str, synonyms: dict[str, tuple[str, ...]]) -> list[str]:
     words = re.findall(r"[a-z][a-z'-]+", text.lower())
     terms: list[str] = []
@@ -64,8 +72,8 @@ class ChatIndex:
             self._db.execute("INSERT INTO docs (kind, ref, title, body) VALUES (?, ?, ?, ?)", (kind, ref, title, body))
 
     def search(self, text: str, synonyms: dict, kinds: tuple[str, ...] = ("case", "paragraph", "term"),
-               limit: int = 5) -> list[Match]:
-        terms = query_terms(text, synonyms)
+               limit: int = 5, abbreviations: dict | None = None) -> list[Match]:
+        terms = query_terms(spell_out(text, abbreviations or {}), synonyms)
         if not terms:
             return []
         expression = " OR ".join(f'"{term}"' for term in terms)

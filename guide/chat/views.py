@@ -47,7 +47,8 @@ def _page(chat: Chat | None, error: str | None = None, text: str = "", status: i
     recent = list(db().scalars(select(Chat).where(Chat.user_id == current_user().id)
                                .order_by(Chat.updated_at.desc()).limit(5))) if chat is None else []
     return render_template("chat/chat.html", chat=chat, messages=messages, asking=asking, error=error, text=text,
-                           recent=recent, flowcharts=guidance().content.flowcharts,
+                           recent=recent, newest=_newest(chat.id) if chat and not error else None,
+                           urgent=current_app.extensions["chat_content"].urgent, flowcharts=guidance().content.flowcharts,
                            scenarios=guidance().scenarios), status
 
 
@@ -58,8 +59,16 @@ def _act(chat: Chat, action, text: str = ""):
         db().rollback()
         return _page(db().get(Chat, chat.id), error=str(refused), text=text, status=400)
     db().commit()
-    last = db().scalar(select(ChatMessage.id).where(ChatMessage.chat_id == chat.id).order_by(ChatMessage.id.desc()).limit(1))
-    return redirect(url_for("chat.show", chat_id=chat.id, _anchor=f"m{last}"), 303)
+    return redirect(url_for("chat.show", chat_id=chat.id, _anchor=f"m{_newest(chat.id)}"), 303)
+
+
+def _newest(chat_id: str) -> int | None:
+    """The first of the guide's replies to the latest message: where reading continues after a reply."""
+    asked = db().scalar(select(ChatMessage.id).where(ChatMessage.chat_id == chat_id, ChatMessage.author == "you")
+                        .order_by(ChatMessage.id.desc()).limit(1)) or 0
+    first_reply = db().scalar(select(ChatMessage.id).where(ChatMessage.chat_id == chat_id, ChatMessage.id > asked)
+                              .order_by(ChatMessage.id).limit(1))
+    return first_reply or asked or None
 
 
 @bp.route("/chat", methods=["GET", "POST"])
@@ -79,6 +88,7 @@ def new():
         db().rollback()
         return _page(None, error=str(refused), text=text[:2000], status=400)
     db().commit()
+    # The new chat's page opens with focus on the guide's first reply (autofocus; see _newest).
     return redirect(url_for("chat.show", chat_id=chat.id), 303)
 
 
@@ -93,6 +103,12 @@ def show(chat_id: str):
 def message(chat_id: str):
     text = request.form.get("message", "")
     return _act(_own_chat(chat_id), lambda c: c.message(text), text=text[:2000])
+
+
+@bp.post("/chat/<chat_id>/danger")
+@login_required
+def danger(chat_id: str):
+    return _act(_own_chat(chat_id), lambda c: c.danger(request.form.get("answer", "")))
 
 
 @bp.post("/chat/<chat_id>/start")

@@ -15,6 +15,15 @@ document.body.addEventListener("htmx:afterSettle", (event) => {
   highlightMenu();
   const summary = container.querySelector(".govuk-error-summary");
   if (summary) return; // the error summary component focuses itself
+  // A page may name where reading continues (the chat: the guide's newest reply) with autofocus,
+  // as it does for a full page load. htmx focuses it without scrolling and then scrolls the
+  // window to the top, so scroll to it once htmx has finished (the next frame).
+  const continueAt = container.querySelector("[autofocus]");
+  if (continueAt) {
+    continueAt.focus({ preventScroll: true });
+    requestAnimationFrame(() => continueAt.scrollIntoView({ block: "start" }));
+    return;
+  }
   const heading = container.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");

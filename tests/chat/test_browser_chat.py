@@ -44,3 +44,48 @@ def test_a_conversation_from_first_message_to_saved_record(watched: Page, live_s
     session = app.extensions["db_sessions"]()
     assert record_about(session, "LC-2").decision == "seek_consent_first"
     session.close()
+
+
+def _newest_reply_id(page: Page) -> str:
+    """The id of the guide's first reply after the practitioner's latest message."""
+    return page.evaluate("""() => {
+        const mine = [...document.querySelectorAll('.app-chat__message--you')];
+        return mine[mine.length - 1].nextElementSibling.id;
+    }""")
+
+
+def test_after_each_reply_focus_goes_to_the_newest_message(watched: Page, live_server):  # noqa: F811
+    base, _ = live_server
+    page = watched
+    sign_in(page, base)
+    page.goto(f"{base}/chat")
+    expect(page.get_by_text("If a child is in danger now, call 999.")).to_be_visible()
+    page.get_by_label("What is worrying you?").fill("Dad is often drunk and there is domestic violence at home")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".app-chat")).to_contain_text("Is a child in danger right now?")
+    assert page.evaluate("document.activeElement.id") == _newest_reply_id(page)
+    for message in ["what is significant harm?", "case example 7"]:
+        page.get_by_label("Your message").fill(message)
+        page.get_by_role("button", name="Send").click()
+        expect(page.locator(".app-chat__message--you").last).to_contain_text(message)
+        newest = _newest_reply_id(page)
+        expect(page.locator(f"#{newest}")).to_be_focused()
+        expect(page.locator(f"#{newest}")).to_be_in_viewport()
+    assert_accessible(page)
+
+
+def test_without_javascript_the_page_opens_at_the_newest_message(browser, live_server):
+    base, _ = live_server
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, base)
+    page.goto(f"{base}/chat")
+    page.get_by_label("What is worrying you?").fill("A parent asked me what the school keeps about her son")
+    page.get_by_role("button", name="Send").click()
+    for message in ["what is significant harm?", "§4.22", "case example 7"]:
+        page.get_by_label("Your message").fill(message)
+        page.get_by_role("button", name="Send").click()
+    newest = _newest_reply_id(page)
+    assert page.url.endswith(f"#{newest}")
+    expect(page.locator(f"#{newest}")).to_be_in_viewport()
+    context.close()
