@@ -66,7 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
     HTMX(app)
 
     from . import errors, security, web
-    from .accounts import views as accounts
+    from .accounts import admin, views as accounts
+    from .accounts.sessions import init_sessions
     from .api import views as api
     from .chat import views as chat
     from .decisions import start, views as decisions
@@ -76,10 +77,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .records import views as records
     from .training import live_sessions, self_study
     security.init_security(app)
+    init_sessions(app)
     web.init_web(app)
     errors.init_errors(app)
     # One blueprint per journey (each package's views hold its pages; its templates sit beside them).
-    for journey in (accounts, start, decisions, records, self_study, live_sessions, process, chat, lookup, index, api):
+    for journey in (accounts, admin, start, decisions, records, self_study, live_sessions, process, chat, lookup, index, api):
         app.register_blueprint(journey.bp)
     csrf.exempt(api.bp)
     from .records.export_jobs import init_export_jobs

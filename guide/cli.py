@@ -11,11 +11,25 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .accounts.users import UserError, create_user, find_by_email, issue_token
+from sqlalchemy import select
+
+from .accounts.users import (
+    UserError,
+    create_user,
+    end_sessions,
+    find_by_email,
+    issue_token,
+    revoke_all_tokens,
+    revoke_token,
+    set_active,
+    set_password,
+    token_state,
+)
 from .audit import audit
 from .crypto import new_key
 from .db import migrate
 from .flows import ContentError, enumerate_paths
+from .models import ApiToken
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS = [
@@ -103,20 +117,111 @@ def register_cli(app: Flask) -> None:
             session.close()
         click.echo(f"Created {role} {user.email}")
 
+    def _find_user(session, email):
+        user = find_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no user with email {email}")
+        return user
+
     @users.command("token")
     @click.argument("email")
-    def users_token(email):
+    @click.option("--days", type=int, default=None, help="How many days the token works (default GUIDE_API_TOKEN_DAYS, 90).")
+    def users_token(email, days):
         """Print a new API token for a user (shown once; only its hash is kept)."""
         session = current_app.extensions["db_sessions"]()
         try:
-            user = find_by_email(session, email)
-            if user is None:
-                raise click.ClickException(f"no user with email {email}")
-            token = issue_token(session, user)
+            token = issue_token(session, _find_user(session, email), days)
             session.commit()
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
         finally:
             session.close()
         click.echo(token)
+
+    @users.command("tokens")
+    @click.argument("email")
+    def users_tokens(email):
+        """List a user's API tokens: id, issued, expires, state."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            user = _find_user(session, email)
+            for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)):
+                expires = row.expires_at.date().isoformat() if row.expires_at else "never"
+                click.echo(f"{row.id}\t{row.created_at.date().isoformat()}\t{expires}\t{token_state(row)}")
+        finally:
+            session.close()
+
+    @users.command("revoke-token")
+    @click.argument("email")
+    @click.option("--token", "token_id", type=int, default=None, help="The token's id (from `users tokens`); all tokens when left out.")
+    def users_revoke_token(email, token_id):
+        """Revoke one of a user's API tokens, or all of them (audited)."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            user = _find_user(session, email)
+            if token_id is None:
+                count = revoke_all_tokens(session, user)
+            else:
+                row = session.get(ApiToken, token_id)
+                if row is None or row.user_id != user.id:
+                    raise click.ClickException(f"{email} has no token {token_id}")
+                revoke_token(session, token_id)
+                count = 1
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"{email}: {count} token(s) revoked")
+
+    @users.command("deactivate")
+    @click.argument("email")
+    def users_deactivate(email):
+        """Deactivate a user: they cannot sign in, their sessions end, their tokens stop working (audited)."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            set_active(session, _find_user(session, email), False)
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"{email}: deactivated")
+
+    @users.command("activate")
+    @click.argument("email")
+    def users_activate(email):
+        """Reactivate a deactivated user (audited)."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            set_active(session, _find_user(session, email), True)
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"{email}: active")
+
+    @users.command("end-sessions")
+    @click.argument("email")
+    def users_end_sessions(email):
+        """End every signed-in session of a user, on every device (audited)."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            ended = end_sessions(session, _find_user(session, email))
+            session.commit()
+        finally:
+            session.close()
+        click.echo(f"{email}: {ended} session(s) ended")
+
+    @users.command("set-password")
+    @click.argument("email")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def users_set_password(email, password):
+        """Change a user's password (common passwords are refused); their sessions end (audited)."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            set_password(session, _find_user(session, email), password)
+            session.commit()
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            session.close()
+        click.echo(f"{email}: password changed")
 
     @users.command("designate")
     @click.argument("email")

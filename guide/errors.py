@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,6 +40,12 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
+        ended = getattr(session, "ended_reason", None)
+        if ended and not request.path.startswith("/api/"):
+            # A form sent after its session ended (idle timeout, lifetime): sign in again and
+            # send it on, losing nothing that was typed.
+            from .accounts.views import sign_in_again
+            return sign_in_again(ended)
         return _page(400, "This form has expired or was not sent from this service. Go back, reload the page and try again. Nothing was changed.")
 
     @app.errorhandler(StaleDataError)

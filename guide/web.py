@@ -68,8 +68,13 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
+        from .accounts.sessions import seconds_left
+        user = current_user()
         return {
-            "current_user": current_user(),
+            "current_user": user,
+            # For the timeout warning (static/app.js): seconds until the idle timeout.
+            "session_seconds_left": seconds_left(app, session) if user is not None else None,
+            "session_warning_seconds": app.config["SESSION_WARNING_SECONDS"],
             "layout": "partial.html" if is_partial_request() else "layout.html",
             "service_name": app.config["SERVICE_NAME"],
         }

@@ -1,0 +1,98 @@
+"""Throttles that hold across every process and machine: attempts counted per key in the database.
+
+A key is an account or an address, kept only as a keyed hash (nothing typed is stored). Each
+attempt *takes a turn* in one atomic SQL statement (INSERT … ON CONFLICT DO UPDATE … WHERE …
+RETURNING, on SQLite and PostgreSQL alike): the first `free` attempts pass at once, and from
+then on each attempt must wait a delay that doubles, up to `max_delay`. An attempt that comes
+while the key is waiting is refused without any work done (no password is hashed). Two hundred
+parallel attempts queue on the one row, so no race lets more through than the rule allows.
+A key left alone for `forget_after` seconds starts again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from ..models import ThrottleBucket
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    free: int  # attempts that pass without waiting
+    first_delay: float  # seconds to wait after the first attempt past `free`; doubles each time
+    max_delay: float
+    forget_after: float  # seconds of quiet after which a key starts again
+
+    def delay(self, attempts: int) -> float:
+        """How long the key must wait after its `attempts`-th attempt."""
+        if attempts <= self.free:
+            return 0.0
+        return min(self.max_delay, self.first_delay * 2 ** (attempts - self.free - 1))
+
+    def ladder_length(self) -> int:
+        """Attempts past `free` until the delay reaches its cap: the rungs of the SQL CASE."""
+        rungs, delay = 0, self.first_delay
+        while delay < self.max_delay:
+            rungs, delay = rungs + 1, delay * 2
+        return rungs + 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0  # whole seconds, for a Retry-After header and the message
+
+
+def bucket_key(rule: Rule, subject: str, secret: bytes) -> str:
+    """The stored key: the rule's name and a keyed hash of the subject (an email, an address)."""
+    digest = hmac.new(secret, f"{rule.name}\0{subject}".encode(), hashlib.sha256).hexdigest()
+    return f"{rule.name}:{digest}"
+
+
+def _insert_for(engine: Engine):
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
+
+
+def take_turn(engine: Engine, rule: Rule, key: str, now: float | None = None) -> Verdict:
+    """Count one attempt for the key, if the key is not waiting: one atomic statement."""
+    now = time.time() if now is None else now
+    table = ThrottleBucket.__table__
+    attempts = case((table.c.last_at < now - rule.forget_after, 1), else_=table.c.attempts + 1)
+    rungs = [(attempts <= rule.free, 0.0)] + [
+        (attempts == rule.free + n, rule.delay(rule.free + n)) for n in range(1, rule.ladder_length() + 1)]
+    statement = (_insert_for(engine)(table)
+                 .values(key=key, attempts=1, last_at=now, blocked_until=now + rule.delay(1))
+                 .on_conflict_do_update(index_elements=[table.c.key],
+                                        set_={"attempts": attempts, "last_at": now,
+                                              "blocked_until": now + case(*rungs, else_=rule.max_delay)},
+                                        where=table.c.blocked_until <= now)
+                 .returning(table.c.attempts))
+    with engine.begin() as connection:
+        taken = connection.execute(statement).first()
+        if taken is not None:
+            return Verdict(True)
+        blocked_until = connection.execute(select(table.c.blocked_until).where(table.c.key == key)).scalar_one()
+    return Verdict(False, max(1, int(blocked_until - now + 0.999)))
+
+
+def forget(engine: Engine, key: str) -> None:
+    """A success on this key (the right password for an account): its count starts again."""
+    with engine.begin() as connection:
+        connection.execute(delete(ThrottleBucket).where(ThrottleBucket.key == key))
+
+
+def give_back(engine: Engine, rule: Rule, key: str) -> None:
+    """A success from a shared key (an office's address): that attempt does not count against it."""
+    table = ThrottleBucket.__table__
+    with engine.begin() as connection:
+        connection.execute(update(table).where(table.c.key == key, table.c.attempts > 0).values(
+            attempts=table.c.attempts - 1,
+            blocked_until=case((table.c.attempts - 1 <= rule.free, 0.0), else_=table.c.blocked_until)))
