@@ -1,0 +1,47 @@
+"""An app of the test's own served over HTTP on loopback, for attacks made in parallel."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+
+@pytest.fixture
+def live_app(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join(5)
+
+
+ADMIN = dict(email="ada@example.org", name="Ada Admin", role="admin", agency="Northshire Council",
+             team="Digital", job_title="Administrator")
+
+
+@pytest.fixture
+def admin(app):
+    """A signed-in administrator."""
+    from guide.accounts.users import create_user
+    from tests.conftest import PASSWORD, Client
+
+    session = app.extensions["db_sessions"]()
+    create_user(session, password=PASSWORD, **ADMIN)
+    session.commit()
+    session.close()
+    client = Client(app)
+    client.get("/sign-in")
+    assert client.post("/sign-in", {"email": ADMIN["email"], "password": PASSWORD}).status_code == 303
+    return client
+
+
+def hidden_fields(page: str, prefix: str = "") -> list[tuple[str, str]]:
+    """The hidden inputs of a page (name, value), as a browser would send them."""
+    import html
+    import re
+    return [(html.unescape(name)[len(prefix):], html.unescape(value))
+            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+            if html.unescape(name).startswith(prefix)]
