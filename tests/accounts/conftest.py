@@ -35,6 +35,7 @@ def admin(app):
     client = Client(app)
     client.get("/sign-in")
     assert client.post("/sign-in", {"email": ADMIN["email"], "password": PASSWORD}).status_code == 303
+    client.get("/admin/users")  # the signed-in session's form token, as a browser would have it
     return client
 
 
