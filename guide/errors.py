@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +21,11 @@ MESSAGES = {
 
 
 def _page(status: int, detail: str | None = None, headers: dict | None = None):
+    # A failed flush leaves the request's database session unusable until it is rolled back, and
+    # the page (the signed-in user in its header) reads from it: nothing of the failed attempt is kept.
+    db = g.get("db")
+    if db is not None and status >= 409:
+        db.rollback()
     title, body = MESSAGES.get(status, MESSAGES[500])
     if request.path.startswith("/api/"):
         return {"error": {"status": status, "title": title, "detail": detail or body}}, status, headers or {}

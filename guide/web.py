@@ -58,6 +58,16 @@ def is_partial_request() -> bool:
         and request.headers.get("HX-Target") == "page-container"
 
 
+def encodable(text: str) -> bool:
+    """Whether text can be stored (and encrypted) as UTF-8: not so with a lone surrogate, which JSON's
+    \\ud800 escape can carry (forms cannot: their bytes are decoded with replacement characters)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def init_web(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_db(_exc):

@@ -161,6 +161,9 @@ def _filters() -> RecordFilter:
         subject_ref=args.get("subject", "")[:100], all_versions=bool(args.get("subject")))
 
 
+MAX_PAGE = 10**9
+
+
 @bp.get("/records")
 @login_required
 def index():
@@ -168,6 +171,8 @@ def index():
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
+    if page > MAX_PAGE:  # a page past any there could be (and past what the database's OFFSET takes)
+        abort(400)
     wanted = _filters()
     rows, total = visible_records(db(), current_user(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, wanted=wanted)
     if wanted.subject_ref:
