@@ -58,7 +58,9 @@ def content_group():
 @content_group.command("check")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The content folder (default: GUIDE_CONTENT_DIR or ./content).")
-def content_check(directory: Path | None):
+@click.option("--database", "database_url", default=None,
+              help="Warn about stored work on content that is gone (default: DATABASE_URL, or the instance folder's database).")
+def content_check(directory: Path | None, database_url: str | None):
     """Validate the content; print every problem with file and line. Exit 1 if any."""
     from .config import DEFAULT_CONTENT
     directory = directory or Path(os.environ.get("GUIDE_CONTENT_DIR") or DEFAULT_CONTENT)
@@ -84,6 +86,12 @@ def content_check(directory: Path | None):
     if "index_policy" in parts:
         policy = parts["index_policy"]
         click.echo(f"index policy: {len(policy.categories)} service categories, {len(policy.reasons)} look-up reasons")
+    from .content_in_use import default_database_url, missing_references
+    database_url = database_url or default_database_url()
+    if database_url:
+        known = set(content.flowcharts) | set(scenarios)
+        for warning in missing_references(database_url, known):
+            click.echo(f"warning: {warning}", err=True)
     click.echo(f"Content OK (version {content.version}).")
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, remember_content_version
-from ..guidance import Guidance
+from ..guidance import ContentGone, Guidance
 from ..models import (
     Participant,
     TrainingRecord,
@@ -61,7 +61,9 @@ class PointReview:
 
 def study_review(guidance: Guidance, walk: Walk) -> tuple[Scenario, list[PointReview]]:
     """Each decision point with the learner's answer and whether it matches the guidance's view."""
-    case = guidance.scenarios[walk.flowchart_id]
+    case = guidance.scenarios.get(walk.flowchart_id)
+    if case is None:
+        raise ContentGone(walk.flowchart_id)
     where = position(guidance, walk)
     if not where.finished:
         raise Refused("Answer every decision point first.")
@@ -111,7 +113,9 @@ def steps(guidance: Guidance, session: TrainingSession) -> list[Step]:
     result = []
     for case_id in session.scenario_ids:
         case = guidance.scenarios.get(case_id)
-        for point in case.decision_points if case else ():
+        if case is None:  # removed from the content: the steps would no longer line up with the votes
+            raise ContentGone(case_id)
+        for point in case.decision_points:
             result.append(Step(len(result), case, point))
     return result
 
