@@ -66,13 +66,16 @@ def take_turn(engine: Engine, rule: Rule, key: str, now: float | None = None) ->
     now = time.time() if now is None else now
     table = ThrottleBucket.__table__
     attempts = case((table.c.last_at < now - rule.forget_after, 1), else_=table.c.attempts + 1)
-    rungs = [(attempts <= rule.free, 0.0)] + [
-        (attempts == rule.free + n, rule.delay(rule.free + n)) for n in range(1, rule.ladder_length() + 1)]
+    # Within the free attempts nothing waits (0, not "now": a parallel attempt that read the clock
+    # a moment earlier must not find the key blocked until a moment later).
+    waits = [(attempts <= rule.free, 0.0)] + [
+        (attempts == rule.free + n, now + rule.delay(rule.free + n)) for n in range(1, rule.ladder_length() + 1)]
+    first_wait = now + rule.delay(1) if rule.delay(1) else 0.0
     statement = (_insert_for(engine)(table)
-                 .values(key=key, attempts=1, last_at=now, blocked_until=now + rule.delay(1))
+                 .values(key=key, attempts=1, last_at=now, blocked_until=first_wait)
                  .on_conflict_do_update(index_elements=[table.c.key],
                                         set_={"attempts": attempts, "last_at": now,
-                                              "blocked_until": now + case(*rungs, else_=rule.max_delay)},
+                                              "blocked_until": case(*waits, else_=now + rule.max_delay)},
                                         where=table.c.blocked_until <= now)
                  .returning(table.c.attempts))
     with engine.begin() as connection:

@@ -86,6 +86,21 @@ def test_parallel_attempts_on_one_account_get_no_more_through(live_app):
     assert audit_actions(app, "auth.failed") == statuses.count(400)
 
 
+def test_parallel_attempts_within_the_free_ones_all_get_checked(live_app):
+    base, app = live_app
+
+    def attempt(n):
+        http = requests.Session()
+        page = http.get(f"{base}/sign-in").text
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        return http.post(f"{base}/sign-in", data={"csrf_token": token, "email": f"someone{n}@example.org",
+                                                   "password": "a long wrong password"}, allow_redirects=False).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(attempt, range(users.SIGN_IN_PER_ADDRESS.free - 5)))
+    assert statuses == [400] * len(statuses)
+
+
 def test_many_accounts_from_one_address_are_throttled_too(app):
     attacker = Client(app)
     statuses = [sign_in(attacker, f"nobody{n}@example.org", "a long wrong password").status_code for n in range(40)]
