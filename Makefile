@@ -19,6 +19,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# Debian's redis-server for the tests of throttle counts kept in Redis (GUIDE_REDIS_URL); each
+# test starts and removes its own on a free loopback port.
+/usr/bin/redis-server:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+
 run: $(VENV)/.installed
 	$(BIN)/flask --app guide content check
 	$(BIN)/flask --app guide demo
@@ -34,7 +39,7 @@ run: $(VENV)/.installed
 # PYTEST_ARGS narrows both runs, e.g. make test PYTEST_ARGS=tests/test_api.py
 PYTEST_ARGS ?=
 PG_PYTEST := -m "not browser" -k "not wal_mode and not first_run"
-test: $(VENV)/.installed /usr/bin/chromium
+test: $(VENV)/.installed /usr/bin/chromium /usr/bin/redis-server
 	$(BIN)/flask --app guide content check
 	@echo "== The suite against SQLite"
 	@sqlite=passed; postgres=passed; \

@@ -34,6 +34,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "SERVICE_NAME": "Information sharing guide",
+        # Throttle counts (sign-in, joining a live room) in Redis rather than the database.
+        "REDIS_URL": os.environ.get("GUIDE_REDIS_URL") or None,
     }
     config.update(overrides)
     return config

@@ -12,14 +12,13 @@ from datetime import timedelta
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..audit import audit
 from ..crypto import blind_match, keyring_for
 from ..models import ROLES, ApiToken, User, utcnow
 from . import sessions, throttle
-from .passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401  (MIN_… is used by pages)
+from .passwords import password_problem
 
 # RFC 9106's low-memory profile in production (64 MiB a hash). The test suite, which hashes hundreds of
 # throwaway passwords, may ask for argon2's cheapest parameters instead: same code, less work.
@@ -126,16 +125,15 @@ def _throttle_keys(db: Session, email: str, address: str) -> tuple[str, str]:
             throttle.bucket_key(SIGN_IN_PER_ADDRESS, address, secret))
 
 
-def authenticate(db: Session, email: str, password: str, *, engine: Engine | None = None,
-                 address: str | None = None) -> SignIn:
-    """Check an email and password. With an engine and an address, throttled per account and per
+def authenticate(db: Session, email: str, password: str, *, counts=None, address: str | None = None) -> SignIn:
+    """Check an email and password. With throttle counts and an address, throttled per account and per
     address (raises Throttled, having checked nothing, while either must wait); at most
     HASHING_AT_ONCE passwords are hashed at once (raises Busy past HASHING_WAIT_SECONDS)."""
     keys = None
-    if engine is not None:
+    if counts is not None:
         keys = _throttle_keys(db, email, address or "unknown")
         for rule, key in zip((SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS), keys):
-            verdict = throttle.take_turn(engine, rule, key)
+            verdict = counts.take_turn(rule, key)
             if not verdict.allowed:
                 raise Throttled(verdict.retry_after)
     user = find_by_email(db, email)
@@ -146,8 +144,8 @@ def authenticate(db: Session, email: str, password: str, *, engine: Engine | Non
     if user is None or not user.active:
         return SignIn(None, user is not None)
     if keys is not None:
-        throttle.forget(engine, keys[0])
-        throttle.give_back(engine, SIGN_IN_PER_ADDRESS, keys[1])
+        counts.forget(keys[0])
+        counts.give_back(SIGN_IN_PER_ADDRESS, keys[1])
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return SignIn(user, True)

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from ..audit import audit
 from ..web import current_user, db
 from . import sessions
+from .throttle import counts_for
 from .users import Busy, Throttled, authenticate
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -65,7 +66,7 @@ def sign_in():
             errors["password"] = "Enter your password"
         if not errors:
             try:
-                attempt = authenticate(db(), email, password, engine=current_app.extensions["db_engine"],
+                attempt = authenticate(db(), email, password, counts=counts_for(current_app),
                                        address=_client_address())
             except Throttled as throttled:
                 minutes = (throttled.retry_after + 59) // 60

@@ -20,7 +20,7 @@ from flask import (
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..accounts.throttle import Rule, Verdict, bucket_key, take_turn
+from ..accounts.throttle import Rule, Verdict, bucket_key, counts_for
 from ..crypto import keyring_for
 from ..models import TrainingSession
 from ..web import current_user, db, guidance, roles_required
@@ -157,8 +157,8 @@ JOIN_PER_ADDRESS = Rule("join-address", free=100, first_delay=1, max_delay=60, f
 
 def join_turn(code: str) -> Verdict:
     secret = keyring_for(db()).blind_index("throttle").encode()
-    return take_turn(current_app.extensions["db_engine"], JOIN_PER_ADDRESS,
-                     bucket_key(JOIN_PER_ADDRESS, request.remote_addr or "unknown", secret))
+    return counts_for(current_app).take_turn(JOIN_PER_ADDRESS,
+                                             bucket_key(JOIN_PER_ADDRESS, request.remote_addr or "unknown", secret))
 
 
 def _already_joined(code: str) -> int | None:

@@ -46,3 +46,33 @@ def hidden_fields(page: str, prefix: str = "") -> list[tuple[str, str]]:
     return [(html.unescape(name)[len(prefix):], html.unescape(value))
             for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
             if html.unescape(name).startswith(prefix)]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throw-away Redis on a free loopback port (Debian's redis-server), removed afterwards."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    server.terminate()
+    server.wait(10)
