@@ -131,104 +131,77 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"no user with email {email}")
         return user
 
+    def _on_user(email, change):
+        """Run change(session, user) for the user with this email, and commit; a UserError is the command's error."""
+        session = current_app.extensions["db_sessions"]()
+        try:
+            result = change(session, _find_user(session, email))
+            session.commit()
+            return result
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            session.close()
+
     @users.command("token")
     @click.argument("email")
     @click.option("--days", type=int, default=None, help="How many days the token works (default GUIDE_API_TOKEN_DAYS, 90).")
     def users_token(email, days):
         """Print a new API token for a user (shown once; only its hash is kept)."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            token = issue_token(session, _find_user(session, email), days)
-            session.commit()
-        except UserError as error:
-            raise click.ClickException(str(error)) from None
-        finally:
-            session.close()
-        click.echo(token)
+        click.echo(_on_user(email, lambda session, user: issue_token(session, user, days)))
 
     @users.command("tokens")
     @click.argument("email")
     def users_tokens(email):
         """List a user's API tokens: id, issued, expires, state."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            user = _find_user(session, email)
-            for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)):
-                expires = row.expires_at.date().isoformat() if row.expires_at else "never"
-                click.echo(f"{row.id}\t{row.created_at.date().isoformat()}\t{expires}\t{token_state(row)}")
-        finally:
-            session.close()
+        def listing(session, user):
+            rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+            return [f"{row.id}\t{row.created_at.date().isoformat()}\t"
+                    f"{row.expires_at.date().isoformat() if row.expires_at else 'never'}\t{token_state(row)}" for row in rows]
+        for line in _on_user(email, listing):
+            click.echo(line)
 
     @users.command("revoke-token")
     @click.argument("email")
     @click.option("--token", "token_id", type=int, default=None, help="The token's id (from `users tokens`); all tokens when left out.")
     def users_revoke_token(email, token_id):
         """Revoke one of a user's API tokens, or all of them (audited)."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            user = _find_user(session, email)
+        def revoke(session, user):
             if token_id is None:
-                count = revoke_all_tokens(session, user)
-            else:
-                row = session.get(ApiToken, token_id)
-                if row is None or row.user_id != user.id:
-                    raise click.ClickException(f"{email} has no token {token_id}")
-                revoke_token(session, token_id)
-                count = 1
-            session.commit()
-        finally:
-            session.close()
-        click.echo(f"{email}: {count} token(s) revoked")
+                return revoke_all_tokens(session, user)
+            row = session.get(ApiToken, token_id)
+            if row is None or row.user_id != user.id:
+                raise UserError(f"{email} has no token {token_id}")
+            revoke_token(session, token_id)
+            return 1
+        click.echo(f"{email}: {_on_user(email, revoke)} token(s) revoked")
 
     @users.command("deactivate")
     @click.argument("email")
     def users_deactivate(email):
         """Deactivate a user: they cannot sign in, their sessions end, their tokens stop working (audited)."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            set_active(session, _find_user(session, email), False)
-            session.commit()
-        finally:
-            session.close()
+        _on_user(email, lambda session, user: set_active(session, user, False))
         click.echo(f"{email}: deactivated")
 
     @users.command("activate")
     @click.argument("email")
     def users_activate(email):
         """Reactivate a deactivated user (audited)."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            set_active(session, _find_user(session, email), True)
-            session.commit()
-        finally:
-            session.close()
+        _on_user(email, lambda session, user: set_active(session, user, True))
         click.echo(f"{email}: active")
 
     @users.command("end-sessions")
     @click.argument("email")
     def users_end_sessions(email):
         """End every signed-in session of a user, on every device (audited)."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            ended = end_sessions(session, _find_user(session, email))
-            session.commit()
-        finally:
-            session.close()
-        click.echo(f"{email}: {ended} session(s) ended")
+        click.echo(f"{email}: {_on_user(email, end_sessions)} session(s) ended")
 
     @users.command("set-password")
     @click.argument("email")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     def users_set_password(email, password):
         """Change a user's password (common passwords are refused); their sessions end (audited)."""
-        session = current_app.extensions["db_sessions"]()
-        try:
-            set_password(session, _find_user(session, email), password)
-            session.commit()
-        except UserError as error:
-            raise click.ClickException(str(error)) from None
-        finally:
-            session.close()
+        _on_user(email, lambda session, user: set_password(session, user, password))
         click.echo(f"{email}: password changed")
 
     @users.command("designate")

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 
 @pytest.fixture
 def live_app(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(5)
+    from tests.conftest import served
+    with served(app) as live:
+        yield live
 
 
 ADMIN = dict(email="ada@example.org", name="Ada Admin", role="admin", agency="Northshire Council",

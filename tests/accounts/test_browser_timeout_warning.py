@@ -3,13 +3,10 @@ keeps the session, and after the timeout what was typed is still on the page and
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, REAL_CONTENT, USERS, build_app
+from tests.conftest import PASSWORD, REAL_CONTENT, USERS, build_app, served
 
 pytestmark = pytest.mark.browser
 
@@ -17,13 +14,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def short_sessions(tmp_path):
     """Sessions that time out after 6 seconds idle, warning 4 seconds before."""
-    app = build_app(tmp_path, REAL_CONTENT, SESSION_IDLE_MINUTES=0.1, SESSION_WARNING_SECONDS=4)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(5)
+    with served(build_app(tmp_path, REAL_CONTENT, SESSION_IDLE_MINUTES=0.1, SESSION_WARNING_SECONDS=4)) as live:
+        yield live
 
 
 def sign_in(page: Page, base: str):
