@@ -77,7 +77,8 @@ function scheduleSessionTimeout() {
     }
   };
   timeoutTimers.push(setTimeout(() => {
-    message.textContent = `For your security, we will sign you out in ${Math.round(warn / 60)} minutes. ` +
+    const when = warn >= 120 ? `${Math.round(warn / 60)} minutes` : `${Math.round(warn)} seconds`;
+    message.textContent = `For your security, we will sign you out in ${when}. ` +
       "Anything you have typed on this page will be kept.";
     if (!dialog.open) dialog.showModal();
     stay.focus();
