@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import UserSession, utcnow
@@ -77,6 +77,10 @@ def begin(db: Session, session: GuideSession, user_id: int) -> None:
     """Start a signed-in session for the user (after the password was checked): a fresh id, so a
     session id planted before sign-in is never the one signed in."""
     token = secrets.token_urlsafe(32)
+    # The user's sessions long over are removed as they start another, so the table stays small
+    # (signing in and out are in the audit trail, not here).
+    db.execute(delete(UserSession).where(UserSession.user_id == user_id,
+                                         UserSession.last_seen_at < utcnow() - absolute_limit(current_app) - timedelta(days=1)))
     db.add(UserSession(id_hash=_hash(token), user_id=user_id, data={"user_id": user_id}))
     session.clear()
     session["user_id"] = user_id

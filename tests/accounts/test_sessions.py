@@ -167,3 +167,10 @@ def test_the_command_ends_every_session_of_a_user(app):
     result = app.test_cli_runner().invoke(args=["users", "end-sessions", USERS["practitioner"]["email"]])
     assert result.exit_code == 0 and "1 session(s) ended" in result.output
     assert not signed_in(laptop)
+
+
+def test_sessions_long_over_are_removed_when_the_user_signs_in_again(app):
+    Client(app).sign_in("practitioner")
+    age_sessions(app, created_at=timedelta(days=3), last_seen_at=timedelta(days=2))
+    Client(app).sign_in("practitioner")
+    assert len(sessions_of(app)) == 1
