@@ -23,6 +23,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 /usr/bin/dot:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
 
+# Debian's redis-server for the tests of throttle counts kept in Redis (GUIDE_REDIS_URL); each
+# test starts and removes its own on a free loopback port.
+/usr/bin/redis-server:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+
 run: $(VENV)/.installed /usr/bin/dot
 	$(BIN)/flask --app guide content check
 	$(BIN)/flask --app guide demo
@@ -45,7 +50,7 @@ PYTEST_ARGS ?=
 PG_PYTEST := -m "not browser" -k "not wal_mode and not first_run"
 # What the scaled-out run exercises: the task queue on Redis with real workers, exports, records.
 SCALED_PYTEST ?= tests/test_task_worker.py tests/test_rehearsal.py tests/records tests/training/test_training_sessions.py
-test: $(VENV)/.installed /usr/bin/chromium /usr/bin/dot
+test: $(VENV)/.installed /usr/bin/chromium /usr/bin/dot /usr/bin/redis-server
 	$(BIN)/flask --app guide content check
 	@echo "== The suite against SQLite"
 	@sqlite=passed; postgres=passed; \

@@ -68,7 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_fragments(app, guidance.version)
 
     from . import errors, security, web
-    from .accounts import views as accounts
+    from .accounts import admin, views as accounts
+    from .accounts.sessions import init_sessions
     from .advice import views as advice
     from .api import advice as advice_api, views as api
     from .chat import views as chat
@@ -79,11 +80,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .records import views as records
     from .training import live_sessions, self_study
     security.init_security(app)
+    init_sessions(app)
     web.init_web(app)
     errors.init_errors(app)
     # One blueprint per journey (each package's views hold its pages; its templates sit beside them).
-    for journey in (accounts, start, decisions, records, self_study, live_sessions, process, chat, lookup, index, api,
-                    advice, advice_api):
+    for journey in (accounts, admin, start, decisions, records, self_study, live_sessions, process, chat, lookup,
+                    index, api, advice, advice_api):
         app.register_blueprint(journey.bp)
     csrf.exempt(api.bp)
     csrf.exempt(advice_api.bp)

@@ -11,11 +11,25 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .accounts.users import UserError, create_user, find_by_email, issue_token
+from sqlalchemy import select
+
+from .accounts.users import (
+    UserError,
+    create_user,
+    end_sessions,
+    find_by_email,
+    issue_token,
+    revoke_all_tokens,
+    revoke_token,
+    set_active,
+    set_password,
+    token_state,
+)
 from .audit import audit
 from .crypto import new_key
 from .db import migrate
 from .flows import ContentError, enumerate_paths
+from .models import ApiToken
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS = [
@@ -47,7 +61,9 @@ def content_group():
 @content_group.command("check")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The content folder (default: GUIDE_CONTENT_DIR or ./content).")
-def content_check(directory: Path | None):
+@click.option("--database", "database_url", default=None,
+              help="Warn about stored work on content that is gone (default: DATABASE_URL, or the instance folder's database).")
+def content_check(directory: Path | None, database_url: str | None):
     """Validate the content; print every problem with file and line. Exit 1 if any."""
     from .config import DEFAULT_CONTENT
     directory = directory or Path(os.environ.get("GUIDE_CONTENT_DIR") or DEFAULT_CONTENT)
@@ -75,6 +91,12 @@ def content_check(directory: Path | None):
         click.echo(f"index policy: {len(policy.categories)} service categories, {len(policy.reasons)} look-up reasons")
     if "advice_policy" in parts:
         click.echo(f"advice policy: a default and {len(parts['advice_policy'].agencies)} agency setting(s)")
+    from .content_in_use import default_database_url, missing_references
+    database_url = database_url or default_database_url()
+    if database_url:
+        known = set(content.flowcharts) | set(scenarios)
+        for warning in missing_references(database_url, known):
+            click.echo(f"warning: {warning}", err=True)
     click.echo(f"Content OK (version {content.version}).")
 
 
@@ -108,20 +130,84 @@ def register_cli(app: Flask) -> None:
             session.close()
         click.echo(f"Created {role} {user.email}")
 
-    @users.command("token")
-    @click.argument("email")
-    def users_token(email):
-        """Print a new API token for a user (shown once; only its hash is kept)."""
+    def _find_user(session, email):
+        user = find_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no user with email {email}")
+        return user
+
+    def _on_user(email, change):
+        """Run change(session, user) for the user with this email, and commit; a UserError is the command's error."""
         session = current_app.extensions["db_sessions"]()
         try:
-            user = find_by_email(session, email)
-            if user is None:
-                raise click.ClickException(f"no user with email {email}")
-            token = issue_token(session, user)
+            result = change(session, _find_user(session, email))
             session.commit()
+            return result
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
         finally:
             session.close()
-        click.echo(token)
+
+    @users.command("token")
+    @click.argument("email")
+    @click.option("--days", type=int, default=None, help="How many days the token works (default GUIDE_API_TOKEN_DAYS, 90).")
+    def users_token(email, days):
+        """Print a new API token for a user (shown once; only its hash is kept)."""
+        click.echo(_on_user(email, lambda session, user: issue_token(session, user, days)))
+
+    @users.command("tokens")
+    @click.argument("email")
+    def users_tokens(email):
+        """List a user's API tokens: id, issued, expires, state."""
+        def listing(session, user):
+            rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+            return [f"{row.id}\t{row.created_at.date().isoformat()}\t"
+                    f"{row.expires_at.date().isoformat() if row.expires_at else 'never'}\t{token_state(row)}" for row in rows]
+        for line in _on_user(email, listing):
+            click.echo(line)
+
+    @users.command("revoke-token")
+    @click.argument("email")
+    @click.option("--token", "token_id", type=int, default=None, help="The token's id (from `users tokens`); all tokens when left out.")
+    def users_revoke_token(email, token_id):
+        """Revoke one of a user's API tokens, or all of them (audited)."""
+        def revoke(session, user):
+            if token_id is None:
+                return revoke_all_tokens(session, user)
+            row = session.get(ApiToken, token_id)
+            if row is None or row.user_id != user.id:
+                raise UserError(f"{email} has no token {token_id}")
+            revoke_token(session, token_id)
+            return 1
+        click.echo(f"{email}: {_on_user(email, revoke)} token(s) revoked")
+
+    @users.command("deactivate")
+    @click.argument("email")
+    def users_deactivate(email):
+        """Deactivate a user: they cannot sign in, their sessions end, their tokens stop working (audited)."""
+        _on_user(email, lambda session, user: set_active(session, user, False))
+        click.echo(f"{email}: deactivated")
+
+    @users.command("activate")
+    @click.argument("email")
+    def users_activate(email):
+        """Reactivate a deactivated user (audited)."""
+        _on_user(email, lambda session, user: set_active(session, user, True))
+        click.echo(f"{email}: active")
+
+    @users.command("end-sessions")
+    @click.argument("email")
+    def users_end_sessions(email):
+        """End every signed-in session of a user, on every device (audited)."""
+        click.echo(f"{email}: {_on_user(email, end_sessions)} session(s) ended")
+
+    @users.command("set-password")
+    @click.argument("email")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def users_set_password(email, password):
+        """Change a user's password (common passwords are refused); their sessions end (audited)."""
+        _on_user(email, lambda session, user: set_password(session, user, password))
+        click.echo(f"{email}: password changed")
 
     @users.command("designate")
     @click.argument("email")

@@ -24,7 +24,12 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("GUIDE_SECURE_COOKIES", "0") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # A signed-in session ends after this long however busy (seconds), and after
+        # SESSION_IDLE_MINUTES with no page asked for (guide/accounts/sessions.py).
+        "PERMANENT_SESSION_LIFETIME": int(float(os.environ.get("GUIDE_SESSION_HOURS", "8")) * 3600),
+        "SESSION_IDLE_MINUTES": float(os.environ.get("GUIDE_SESSION_IDLE_MINUTES", "30")),
+        # The timeout warning shows this many seconds before the idle timeout.
+        "SESSION_WARNING_SECONDS": 120,
         # Anything bigger than a long decision record is refused before it is read.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
@@ -38,7 +43,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SMTP_FROM": os.environ.get("GUIDE_SMTP_FROM", "guide@localhost"),
         "BASE_URL": os.environ.get("GUIDE_BASE_URL", ""),  # for links in emails sent by commands
         # The task queue (guide/tasks.py): Redis when configured, else a SQLite file in the instance folder.
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Redis when configured: the task queue, and throttle counts (sign-in, joining a live room).
+        "REDIS_URL": os.environ.get("GUIDE_REDIS_URL") or os.environ.get("REDIS_URL") or None,
         "TASKS_DATABASE": os.environ.get("GUIDE_TASKS_DATABASE") or None,
         "TASKS_IMMEDIATE": os.environ.get("GUIDE_TASKS_IMMEDIATE", "0") == "1",
         "RETENTION_DAYS": int(os.environ.get("GUIDE_RETENTION_DAYS") or 7 * 365),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .crypto import UndecryptableValue
+from .guidance import ContentGone
 
 MESSAGES = {
     400: ("There is a problem with your request", "Check what you entered and try again."),
@@ -14,6 +15,7 @@ MESSAGES = {
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("That action is not allowed here", "Go back and try again."),
     409: ("That step cannot be taken", "Your answers were not changed."),
+    410: ("This is no longer in the guide", "It was removed from the guide's content. Nothing you saved has been lost."),
     413: ("What you sent is too large", "Shorten the text and try again. Nothing was saved."),
     429: ("Too many requests", "Wait a minute and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you saved has been lost."),
@@ -21,6 +23,11 @@ MESSAGES = {
 
 
 def _page(status: int, detail: str | None = None, headers: dict | None = None):
+    # A failed flush leaves the request's database session unusable until it is rolled back, and
+    # the page (the signed-in user in its header) reads from it: nothing of the failed attempt is kept.
+    db = g.get("db")
+    if db is not None and status >= 409:
+        db.rollback()
     title, body = MESSAGES.get(status, MESSAGES[500])
     if request.path.startswith("/api/"):
         return {"error": {"status": status, "title": title, "detail": detail or body}}, status, headers or {}
@@ -40,7 +47,20 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
+        ended = getattr(session, "ended_reason", None)
+        if ended and not request.path.startswith("/api/"):
+            # A form sent after its session ended (idle timeout, lifetime): sign in again and
+            # send it on, losing nothing that was typed.
+            from .accounts.views import sign_in_again
+            return sign_in_again(ended)
         return _page(400, "This form has expired or was not sent from this service. Go back, reload the page and try again. Nothing was changed.")
+
+    @app.errorhandler(ContentGone)
+    def _content_gone(exc):
+        app.logger.warning("stored work refers to content that is gone: %s", exc.content_id)
+        return _page(410, "This was started on a flowchart or case example that has since been removed from the guide, "
+                          "so it cannot be shown or continued. Nothing you saved has been lost: decision records keep the "
+                          "questions and answers as they were. Tell your agency's administrator.")
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc):

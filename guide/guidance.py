@@ -14,6 +14,15 @@ from .flows import Content, ContentError, Flowchart, FlowMachine, load_content
 from .training.case_examples import SCENARIOS_DIRECTORY, Scenario, load_scenarios
 
 
+class ContentGone(LookupError):
+    """Stored work (a walk, a live session) refers to a flowchart or case example that is no longer in
+    the content: its pages say so plainly (410) instead of failing."""
+
+    def __init__(self, content_id: str):
+        super().__init__(content_id)
+        self.content_id = content_id
+
+
 def check_all(directory: Path) -> dict:
     """Load every part of content/; one ContentError lists every problem in all of them.
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 from .crypto import EncryptedDate, EncryptedJSON, EncryptedText, blind_index_column
 from .db import Base
@@ -77,6 +79,9 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A token stops working at its expiry (migration 0011 gave tokens issued before it 90 days).
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     user: Mapped[User] = relationship()
 
@@ -215,6 +220,13 @@ class Participant(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("training_sessions.id"), index=True)
     display_name: Mapped[str] = mapped_column(EncryptedText("participants.display_name"))
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Where the room was when they joined: someone who joins while a point is open to votes
+    # votes from the next point on, so leaving and joining again gives no second vote.
+    joined_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    joined_during_vote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Seen polling the room lately: only such participants fill its places (scripted joins that
+    # then go quiet stop counting against the cap).
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Vote(Base):
@@ -492,3 +504,37 @@ class UserSearchKey(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# --- accounts: signed-in sessions and throttles ---------------------------------------------
+
+class UserSession(Base):
+    """A signed-in session, kept on the server (guide/accounts/sessions.py).
+
+    The cookie holds only a random id; the row is found by its hash, so a copy of the database
+    gives no usable cookie. Signing out, the idle timeout, the absolute lifetime and an
+    administrator's "end all sessions" set `ended_at`: after that the cookie opens nothing.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    data: Mapped[dict] = mapped_column(EncryptedJSON("user_sessions.data"), default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
+class ThrottleBucket(Base):
+    """Attempts counted for one key (an account or an address, as a keyed hash), in the database
+    so that the count holds across every process and machine (guide/accounts/throttle.py)."""
+
+    __tablename__ = "throttle_buckets"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds since the epoch: the arithmetic is done inside one SQL statement on both databases.
+    last_at: Mapped[float] = mapped_column(Float, default=0.0)
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)

@@ -7,6 +7,10 @@ import secrets
 from flask import Flask, g, request
 
 
+# Files that are the same for everyone, about no one.
+CACHEABLE_ENDPOINTS = {"static", "pages.govuk_assets"}
+
+
 def init_security(app: Flask) -> None:
     @app.before_request
     def _nonce():
@@ -28,9 +32,11 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.path.startswith(("/walks", "/records", "/api")):
-            # Pages about a child must not linger in shared caches or the back-forward cache.
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            # Any page may be about a child (records, walks, the index, subject access, chat, a
+            # training room): none may linger in a shared cache, the browser's cache or its
+            # back-forward cache. Only the static files (the same for everyone) are cached.
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

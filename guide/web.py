@@ -79,6 +79,16 @@ def versioned(body: str, version: str) -> Response:
     return response
 
 
+def encodable(text: str) -> bool:
+    """Whether text can be stored (and encrypted) as UTF-8: not so with a lone surrogate, which JSON's
+    \\ud800 escape can carry (forms cannot: their bytes are decoded with replacement characters)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def init_web(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_db(_exc):
@@ -89,8 +99,13 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
+        from .accounts.sessions import seconds_left
+        user = current_user()
         return {
-            "current_user": current_user(),
+            "current_user": user,
+            # For the timeout warning (static/app.js): seconds until the idle timeout.
+            "session_seconds_left": seconds_left(app, session) if user is not None else None,
+            "session_warning_seconds": app.config["SESSION_WARNING_SECONDS"],
             "layout": "partial.html" if is_partial_request() else "layout.html",
             "service_name": app.config["SERVICE_NAME"],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -219,14 +220,22 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The app on the real content, served over HTTP on loopback by werkzeug in a thread."""
+    with served(build_app(tmp_path_factory.mktemp("live"), REAL_CONTENT)) as live:
+        yield live
+
+
+@contextlib.contextmanager
+def served(app):
+    """The app served over HTTP on loopback (a free port) by werkzeug in a thread: (base URL, app)."""
     import threading
 
     from werkzeug.serving import make_server
 
-    app = build_app(tmp_path_factory.mktemp("live"), REAL_CONTENT)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(5)

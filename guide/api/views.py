@@ -14,7 +14,7 @@ from ..models import DecisionRecord, utc_iso
 from ..records.form import RecordInvalid
 from ..records.saving import save_record
 from ..records.visibility import can_view, visible_records
-from ..web import db, guidance
+from ..web import db, encodable, guidance
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,10 +43,27 @@ def token_required(view):
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(_problem(400, "Send a JSON object with Content-Type: application/json"))
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # JSON nested deeper than the parser goes (a thousand arrays deep)
+        data = None
+    if not isinstance(data, dict) or not _printable_json(data):
+        abort(_problem(400, "Send a JSON object with Content-Type: application/json (UTF-8 text, nested no deeper than 32 levels)"))
     return data
+
+
+def _printable_json(value, depth: int = 0) -> bool:
+    """No lone surrogate (it cannot be stored or encrypted as UTF-8), no nesting past 32 levels:
+    nothing the API takes is nested deeper than a list in an object."""
+    if depth > 32:
+        return False
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, dict):
+        return all(encodable(key) and _printable_json(item, depth + 1) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_printable_json(item, depth + 1) for item in value)
+    return True
 
 
 def question_json(question: Question) -> dict:

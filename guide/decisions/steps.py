@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import audit
 from ..flows import WalkPosition
-from ..guidance import Guidance
+from ..guidance import ContentGone, Guidance
 from ..models import Chat, ContentVersion, DecisionRecord, User, Walk, utcnow
 
 
@@ -62,7 +62,10 @@ def start_walk(db: Session, guidance: Guidance, user: User, flowchart_id: str, *
 
 
 def position(guidance: Guidance, walk: Walk) -> WalkPosition:
-    return guidance.machines[walk.flowchart_id].replay(walk.answers or {})
+    machine = guidance.machines.get(walk.flowchart_id)
+    if machine is None:
+        raise ContentGone(walk.flowchart_id)
+    return machine.replay(walk.answers or {})
 
 
 def walk_for(db: Session, walk_id: str, user: User, *, for_update: bool = False) -> Walk | None:

@@ -76,9 +76,21 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Located:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def read_utf8(path: Path) -> str:
+    """A content file's text; a byte that is not UTF-8 becomes a ContentIssue naming file and line."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContentIssue(path, line, f"not UTF-8: byte 0x{data[exc.start]:02x} at column {exc.start - line_start + 1} "
+                                       "(save the file as UTF-8)") from None
+
+
 def load_yaml(path: Path):
     """Parse one YAML file; a syntax error becomes a ContentIssue naming file and line."""
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path)
     loader = _LineLoader(text)
     loader.name = str(path)
     try:

@@ -83,10 +83,15 @@ def csv_rows(db: Session, user: User, wanted: RecordFilter) -> Iterator[str]:
     yield "".join(chunk)
 
 
+# A cell starting with one of these can run as a formula in a spreadsheet (OWASP's CSV injection
+# list: tab, carriage return and NUL too, which some spreadsheets skip before reading a formula).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
 def _safe_cell(value) -> str:
-    # A cell starting with =, +, - or @ would run as a formula in a spreadsheet: make it text.
+    # Such a cell is made text by a leading apostrophe.
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def json_rows(db: Session, user: User, wanted: RecordFilter, to_json) -> Iterator[str]:

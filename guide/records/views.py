@@ -170,6 +170,7 @@ def _filters() -> RecordFilter:
         subject_ref=args.get("subject", "")[:100], all_versions=bool(args.get("subject")))
 
 
+
 @bp.get("/records")
 @login_required
 def index():

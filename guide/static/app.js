@@ -63,3 +63,75 @@ function highlightMenu() {
     }
   }
 }
+
+// The GOV.UK timeout warning: before the idle timeout signs the person out, a dialog offers to keep
+// them signed in. Nothing typed is lost either way: if the time runs out, the page (and what was
+// typed on it) stays, and sending it asks them to sign in again and then sends it on.
+let timeoutTimers = [];
+
+function sessionTimeoutDialog() {
+  let dialog = document.getElementById("session-timeout-dialog");
+  if (dialog) return dialog;
+  dialog = document.createElement("dialog");
+  dialog.id = "session-timeout-dialog";
+  dialog.className = "app-timeout-dialog";
+  dialog.setAttribute("aria-labelledby", "session-timeout-heading");
+  dialog.setAttribute("aria-describedby", "session-timeout-message");
+  dialog.innerHTML =
+    '<h2 class="govuk-heading-m" id="session-timeout-heading">You’re about to be signed out</h2>' +
+    '<p class="govuk-body" id="session-timeout-message"></p>' +
+    '<div class="govuk-button-group">' +
+    '<button type="button" class="govuk-button" data-stay-signed-in>Stay signed in</button>' +
+    '</div>';
+  document.body.appendChild(dialog);
+  dialog.addEventListener("cancel", (event) => event.preventDefault()); // Escape does not silently dismiss it
+  return dialog;
+}
+
+function scheduleSessionTimeout() {
+  timeoutTimers.forEach((timer) => clearTimeout(timer));
+  timeoutTimers = [];
+  const holder = document.getElementById("session-timeout");
+  if (!holder) return;
+  const left = Number(holder.dataset.secondsLeft);
+  const warn = Number(holder.dataset.warnSeconds);
+  if (!Number.isFinite(left) || !Number.isFinite(warn)) return;
+  const dialog = sessionTimeoutDialog();
+  const message = dialog.querySelector("#session-timeout-message");
+  const stay = dialog.querySelector("[data-stay-signed-in]");
+  stay.hidden = false;
+  stay.onclick = async () => {
+    const answer = await fetch(holder.dataset.keepAliveUrl, {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": holder.dataset.csrfToken },
+    });
+    dialog.close();
+    if (answer.status === 204) {
+      holder.dataset.secondsLeft = holder.dataset.idleSeconds; // a full idle period again
+      scheduleSessionTimeout();
+    }
+  };
+  timeoutTimers.push(setTimeout(() => {
+    const when = warn >= 120 ? `${Math.round(warn / 60)} minutes` : `${Math.round(warn)} seconds`;
+    message.textContent = `For your security, we will sign you out in ${when}. ` +
+      "Anything you have typed on this page will be kept.";
+    if (!dialog.open) dialog.showModal();
+    stay.focus();
+  }, Math.max(0, left - warn) * 1000));
+  timeoutTimers.push(setTimeout(() => {
+    document.getElementById("session-timeout-heading").textContent = "You have been signed out";
+    message.textContent = "What you typed is still on this page. When you send it, you will be asked to sign in " +
+      "again and it will then be sent on.";
+    stay.hidden = true;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "govuk-button govuk-button--secondary";
+    close.textContent = "Close";
+    close.onclick = () => { dialog.close(); close.remove(); };
+    stay.parentElement.appendChild(close);
+    if (!dialog.open) dialog.showModal();
+    close.focus();
+  }, left * 1000));
+}
+
+scheduleSessionTimeout();
+document.body.addEventListener("htmx:afterSettle", scheduleSessionTimeout);

@@ -8,6 +8,7 @@ import io
 import segno
 from flask import (
     Blueprint,
+    current_app,
     Response,
     abort,
     redirect,
@@ -19,6 +20,8 @@ from flask import (
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..accounts.throttle import Rule, Verdict, bucket_key, counts_for
+from ..crypto import keyring_for
 from ..models import TrainingSession
 from ..web import current_user, db, guidance, roles_required, unchanged_since, versioned
 from .service import (
@@ -31,6 +34,7 @@ from .service import (
     is_open,
     join,
     move,
+    seen,
     open_session_for_code,
     participant_count,
     report,
@@ -164,23 +168,45 @@ def _participant_id(training: TrainingSession) -> int | None:
     return (session.get("joined") or {}).get(training.id)
 
 
+# Joining is limited per address (kept as a keyed hash), in the database so that it holds across
+# processes: a room of people behind one office address joins at once, a script cannot fill a room.
+JOIN_PER_ADDRESS = Rule("join-address", free=100, first_delay=1, max_delay=60, forget_after=600)
+
+
+def join_turn(code: str) -> Verdict:
+    secret = keyring_for(db()).blind_index("throttle").encode()
+    return counts_for(current_app).take_turn(JOIN_PER_ADDRESS,
+                                             bucket_key(JOIN_PER_ADDRESS, request.remote_addr or "unknown", secret))
+
+
+def _already_joined(code: str) -> int | None:
+    """The participant this browser joined the room as, if it did."""
+    code = "".join(ch for ch in code.upper() if ch.isalnum())
+    training = db().scalar(select(TrainingSession).where(TrainingSession.code == code)) if code else None
+    return _participant_id(training) if training is not None else None
+
+
 @bp.route("/join", methods=["GET", "POST"])
 def join_page():
-    error, code, name = None, request.values.get("code", "")[:20], ""
+    error, code, name, status = None, request.values.get("code", "")[:20], "", 400
     if request.method == "POST":
         name = request.form.get("name", "")[:200]
         try:
-            training, participant = join(db(), code, name)
+            allowed = join_turn(code)
+            if not allowed.allowed:
+                raise Refused(f"Too many people have joined from this network just now. Wait {allowed.retry_after} "
+                              "seconds and try again.", status=429)
+            training, participant = join(db(), code, name, already=_already_joined(code))
         except Refused as refused:
             db().rollback()
-            error = refused.message
+            error, status = refused.message, refused.status
         else:
             db().commit()
             joined = dict(session.get("joined") or {})
             joined[training.id] = participant.id
             session["joined"] = joined
             return redirect(url_for("sessions.room", code=training.code), 303)
-    return render_template("training/join.html", error=error, code=code, name=name), (400 if error else 200)
+    return render_template("training/join.html", error=error, code=code, name=name), (status if error else 200)
 
 
 def _room(code: str):
@@ -217,6 +243,8 @@ def panel(code: str):
     training = _room(code)
     if training is None or _participant_id(training) is None:
         abort(404)
+    if seen(db(), _participant_id(training)):
+        db().commit()
     version = str(training.revision)
     unchanged = unchanged_since(version)
     if unchanged is not None:

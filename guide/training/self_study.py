@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..decisions.steps import start_walk, walk_for
+from ..guidance import ContentGone
 from ..models import TrainingRecord
 from ..web import current_user, db, guidance, login_required
 from .case_examples import CHILD_AGES, COMPARED_FLOWCHART, CONCERNS, LABELS, SECTORS
@@ -70,6 +71,8 @@ def try_flowchart(case_id: str):
 
 def _case_walk_or_404(walk_id: str):
     walk = walk_for(db(), walk_id, current_user())
+    if walk is not None and walk.flowchart_id not in guidance().machines:
+        raise ContentGone(walk.flowchart_id)
     if walk is None or not guidance().is_case(walk.flowchart_id):
         abort(404)
     return walk

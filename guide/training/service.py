@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, remember_content_version
-from ..guidance import Guidance
+from ..guidance import ContentGone, Guidance
 from ..models import (
     Participant,
     TrainingRecord,
@@ -61,7 +61,9 @@ class PointReview:
 
 def study_review(guidance: Guidance, walk: Walk) -> tuple[Scenario, list[PointReview]]:
     """Each decision point with the learner's answer and whether it matches the guidance's view."""
-    case = guidance.scenarios[walk.flowchart_id]
+    case = guidance.scenarios.get(walk.flowchart_id)
+    if case is None:
+        raise ContentGone(walk.flowchart_id)
     where = position(guidance, walk)
     if not where.finished:
         raise Refused("Answer every decision point first.")
@@ -111,7 +113,9 @@ def steps(guidance: Guidance, session: TrainingSession) -> list[Step]:
     result = []
     for case_id in session.scenario_ids:
         case = guidance.scenarios.get(case_id)
-        for point in case.decision_points if case else ():
+        if case is None:  # removed from the content: the steps would no longer line up with the votes
+            raise ContentGone(case_id)
+        for point in case.decision_points:
             result.append(Step(len(result), case, point))
     return result
 
@@ -159,20 +163,55 @@ def open_session_for_code(db: Session, code: str) -> TrainingSession:
     return session
 
 
-def join(db: Session, code: str, display_name: str) -> tuple[TrainingSession, Participant]:
+# A participant seen (joining, polling the room, voting) within this long holds a place in the room;
+# one who has gone quiet (a scripted join that never polls) no longer counts against MAX_PARTICIPANTS.
+PRESENT_WITHIN = timedelta(minutes=3)
+SEEN_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often per participant
+
+
+def join(db: Session, code: str, display_name: str, already: int | None = None) -> tuple[TrainingSession, Participant]:
+    """Join a room. `already`: the participant this browser joined as, who comes back as themself
+    (joining again never makes a second voter)."""
     session = open_session_for_code(db, code)
+    if already is not None:
+        existing = db.get(Participant, already)
+        if existing is not None and existing.session_id == session.id:
+            return session, existing
     name = " ".join((display_name or "").split())
     if not name:
         raise Refused("Enter a name to show the trainer (it can be a first name or a nickname).", status=400)
     if len(name) > MAX_NAME:
         raise Refused(f"The name must be {MAX_NAME} characters or fewer.", status=400)
-    count = db.scalar(select(func.count()).select_from(Participant).where(Participant.session_id == session.id))
-    if count >= MAX_PARTICIPANTS:
-        raise Refused("This session is full.", status=400)
-    participant = Participant(session_id=session.id, display_name=name)
+    # Someone who joins while a point is open to votes votes from the next point on: leaving and
+    # joining again (a new browser, cookies cleared) gives no second vote on the open point.
+    participant = Participant(session_id=session.id, display_name=name, joined_step=session.step,
+                              joined_during_vote=session.state == VOTING, last_seen_at=utcnow())
+    # Added first, then counted: on SQLite the insert holds the write lock while counting; on
+    # PostgreSQL a lock per room makes parallel joins count one after another. The cap holds.
     db.add(participant)
     db.flush()
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"room {session.id}"))))
+    if present_count(db, session) > MAX_PARTICIPANTS:
+        raise Refused("This session is full.", status=400)
     return session, participant
+
+
+def present_count(db: Session, session: TrainingSession) -> int:
+    """Participants seen lately: those who hold a place in the room."""
+    return db.scalar(select(func.count()).select_from(Participant).where(
+        Participant.session_id == session.id, Participant.last_seen_at >= utcnow() - PRESENT_WITHIN))
+
+
+def seen(db: Session, participant_id: int | None) -> bool:
+    """Note that a participant is still in the room (at most once a minute). True when written."""
+    participant = db.get(Participant, participant_id) if participant_id else None
+    if participant is None:
+        return False
+    if participant.last_seen_at is not None and utcnow() - _aware(participant.last_seen_at) < SEEN_EVERY:
+        return False
+    participant.last_seen_at = utcnow()
+    return True
 
 
 def cast_vote(db: Session, guidance: Guidance, session: TrainingSession, participant_id: int | None,
@@ -189,6 +228,9 @@ def cast_vote(db: Session, guidance: Guidance, session: TrainingSession, partici
         raise Refused("Voting on that decision point has closed.")
     if step.point.option(value) is None:
         raise Refused("Choose one of the options.", status=400)
+    if participant.joined_during_vote and participant.joined_step == step.index:
+        raise Refused("You joined while this decision point was open to votes: you can vote from the next one.",
+                      status=409)
     vote = Vote(session_id=session.id, participant_id=participant.id, step=step.index,
                 scenario_id=step.case.id, point_id=step.point.id, value=value)
     try:

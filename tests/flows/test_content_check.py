@@ -148,3 +148,15 @@ def test_a_question_cannot_take_the_name_of_a_walk_page(content_dir):
     path = edit(content_dir, "      - id: consent\n", "      - id: record\n")
     found = problems(content_dir)
     assert any("node id 'record' is reserved" in p and f":{line_of(path, 'id: record')}:" in p for p in found), found
+
+
+def test_a_byte_that_is_not_utf8_names_file_and_line(content_dir):
+    path = content_dir / "flowcharts.yaml"
+    lines = path.read_bytes().split(b"\n")
+    lines[6] = lines[6] + b" caf\xe9"
+    path.write_bytes(b"\n".join(lines))
+    found = problems(content_dir)
+    assert found == [f"{path}:7: not UTF-8: byte 0xe9 at column {len(lines[6])} (save the file as UTF-8)"]
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "guide", "content", "check", "--dir", str(content_dir)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1 and f"{path}:7: not UTF-8" in result.stderr and "Traceback" not in result.stderr

@@ -164,3 +164,21 @@ def test_the_audit_chain_holds_when_transactions_commit_out_of_id_order(app):
     engine = app.extensions["db_engine"]
     seal(engine)
     assert verify(engine)[1] is None
+
+
+@pytest.mark.parametrize("start", ["\t", "\r", "\0", "=", "+", "-", "@"])
+def test_a_cell_that_could_start_a_formula_is_exported_as_text(app, start):
+    author = Client(app).sign_in("practitioner")
+    save(author, [("purpose", "yes"), ("consent", "no"), ("lawful", "yes")],
+         information_shared=f"{start}=cmd|'/c calc'!A1", subject_ref="CHILD-F")
+    rows = list(csv.DictReader(io.StringIO(Client(app).sign_in("records").get("/records/export.csv").get_data(as_text=True))))
+    [row] = [r for r in rows if r["subject_ref"] == "CHILD-F"]
+    assert row["information_shared"].startswith("'")
+
+
+@pytest.mark.parametrize("start", ["\t", "\r", "\0"])
+def test_tab_carriage_return_and_nul_before_a_formula_are_guarded_too(start):
+    from guide.records.export_formats import _safe_cell
+    assert _safe_cell(f"{start}=1+1") == f"'{start}=1+1"
+    assert _safe_cell(f"{start}plain") == f"'{start}plain"
+    assert _safe_cell("plain") == "plain"
