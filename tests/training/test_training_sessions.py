@@ -269,8 +269,8 @@ def test_fifty_participants_voting_at_once_lose_and_double_count_nothing(live_se
 
 def test_the_trainer_screen_hides_how_the_room_is_voting_until_the_vote_closes(room, real_app):
     point = real_app.extensions["guidance"].scenarios[room.row().scenario_ids[0]].decision_points[0]
+    people = [room.participant(name) for name in ("Ann", "Bob")]  # the room joins, then the trainer starts
     assert room.move("start").status_code == 303
-    people = [room.participant(name) for name in ("Ann", "Bob")]
     other = next(o for o in point.options if o.value != point.guidance)
     for person, value in zip(people, (point.guidance, other.value)):
         assert room.vote(person, value).status_code == 303
