@@ -22,7 +22,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -150,6 +150,8 @@ class ServerSideSessions(SecureCookieSessionInterface):
             return super().save_session(app, session, response)
         now = utcnow()
         touch = session.last_seen_at is None or now - aware(session.last_seen_at) >= TOUCH_EVERY
+        if g.get("background_poll"):
+            touch = False  # a part of a page refreshing itself is not the person using the guide
         if session.modified or touch:
             values = {"last_seen_at": now} if touch else {}
             if session.modified:

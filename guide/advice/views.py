@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    g,
     redirect,
     render_template,
     request,
@@ -144,6 +145,7 @@ def index():
 @bp.get("/count")
 def count():
     """The header's count, for htmx to poll. Signed out (the session ended): nothing, and htmx stops polling."""
+    g.background_poll = True  # polling the count must not keep an idle session alive
     if current_user() is None:
         return "", 286
     return count_badge()

@@ -130,7 +130,7 @@ function scheduleSessionTimeout() {
     stay.parentElement.appendChild(close);
     if (!dialog.open) dialog.showModal();
     close.focus();
-  }, left * 1000));
+  }, (left + 1) * 1000)); // a second after the server ends it: the seconds left were rounded down
 }
 
 scheduleSessionTimeout();

@@ -174,3 +174,17 @@ def test_sessions_long_over_are_removed_when_the_user_signs_in_again(app):
     age_sessions(app, created_at=timedelta(days=3), last_seen_at=timedelta(days=2))
     Client(app).sign_in("practitioner")
     assert len(sessions_of(app)) == 1
+
+
+def test_a_page_polling_by_itself_does_not_keep_an_idle_session_open(app):
+    # The header's advice count refreshes every 30 seconds on every page: a page left open on a
+    # shared computer must still time out.
+    person = Client(app).sign_in("practitioner")
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    age_sessions(app, last_seen_at=idle - timedelta(seconds=5))
+    assert person.get("/advice/count", headers={"HX-Request": "true"}).status_code == 200
+    last_seen = sessions_of(app)[0].last_seen_at
+    last_seen = last_seen if last_seen.tzinfo else last_seen.replace(tzinfo=utcnow().tzinfo)
+    assert utcnow() - last_seen > idle - timedelta(seconds=10)  # the poll did not count as using the guide
+    assert signed_in(person)  # a page asked for does
+    assert utcnow() - sessions_of(app)[0].last_seen_at.replace(tzinfo=utcnow().tzinfo) < timedelta(minutes=1)
