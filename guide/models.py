@@ -157,9 +157,11 @@ class AuditEvent(Base):
     # The event's place in the chain. Not the id: ids are drawn when events are written, and on
     # PostgreSQL a transaction that drew a smaller id can commit (and be sealed) later.
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Which of the parallel chains (guide/audit_chain.py) holds it; seq counts within that chain.
+    chain: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_events_prev_hash"),
-                      UniqueConstraint("seq", name="uq_audit_events_seq"))
+                      UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"))
 
 
 class TrainingRecord(Base):
@@ -302,7 +304,11 @@ class IndexInvolvement(Base):
     organisation: Mapped[str] = mapped_column(EncryptedText("index_involvements.organisation"))
     contact: Mapped[str] = mapped_column(EncryptedText("index_involvements.contact"))
     category: Mapped[str] = mapped_column(String(64))
+    # The practitioner says they are the lead professional; it counts (IDX §3.11: essential
+    # practitioners see every entry) only once someone entitled has granted it (IndexService.grant_lead).
     lead_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+    lead_granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    lead_granted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # given, exceptional (recorded without consent, with the practitioner's justification), or not_required
     consent: Mapped[str] = mapped_column(String(16))
     justification: Mapped[str] = mapped_column(EncryptedText("index_involvements.justification"), default="")
@@ -343,7 +349,8 @@ class IndexAudit(Base):
 
     __tablename__ = "index_audit"
     # The rate limit counts a user's look-ups in the last hour: this keeps that count small.
-    __table_args__ = (Index("ix_index_audit_user_action_at", "user_id", "action", "at"),)
+    __table_args__ = (Index("ix_index_audit_user_action_at", "user_id", "action", "at"),
+                      UniqueConstraint("chain", "seq", name="uq_index_audit_chain_seq"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -358,6 +365,9 @@ class IndexAudit(Base):
     # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+    # Which of the parallel chains (guide/audit_chain.py) holds it, and its place in that chain.
+    chain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ExportJob(Base):
@@ -397,3 +407,14 @@ class ExportChunk(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[str] = mapped_column(EncryptedText("export_chunks.data"))
+
+
+class AuditHead(Base):
+    """The newest entry of each chain: the row a writer locks to append to that chain."""
+
+    __tablename__ = "audit_heads"
+
+    trail: Mapped[str] = mapped_column(String(16), primary_key=True)  # "records" or "index"
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -74,9 +74,18 @@ class IndexService:
             self._audit("change", **detail)
         self._after_commit.clear()
 
-    def _audit(self, action: str, child_id=None, reason: str = "", reason_text: str = "", **detail) -> int:
+    def _audit(self, action: str, child_id=None, reason: str = "", reason_text: str = "", limit=None, **detail) -> int:
         return audit.append(self.engine, user_id=self.user.id if self.user else None, action=action,
-                            child_id=child_id, reason=reason, reason_text=reason_text, detail=detail)
+                            child_id=child_id, reason=reason, reason_text=reason_text, detail=detail, limit=limit)
+
+    def _limited(self, action: str, child_id, reason: str, reason_text: str, limit: audit.Limit, message: str,
+                 **detail) -> int:
+        """Audit the action unless the user reached the limit: then the refusal is audited instead and
+        Refused (429) raised. The count and the entry are one step (index/audit.py), so it cannot be raced."""
+        try:
+            return self._audit(action, child_id, reason, reason_text, limit=limit, **detail)
+        except audit.LimitReached:
+            raise Refused(message, status=429) from None
 
     def _refuse(self, message: str, why: str, field: str = "", status: int = 400, **detail):
         self._audit("refused", refused=why, **detail)
@@ -93,12 +102,6 @@ class IndexService:
         if len(request.reason_text.strip()) < MIN_REASON_TEXT:
             self._refuse("Say in your own words why you need this record.", "no reason text", field="reason_text",
                          reason=request.reason)
-        since = _naive(utcnow() - timedelta(hours=1))
-        recent = self.db.scalar(select(func.count()).select_from(IndexAudit).where(
-            IndexAudit.user_id == self.user.id, IndexAudit.action == "lookup", IndexAudit.at >= since))
-        if recent >= self.policy.rules["lookups_per_hour"]:
-            self._refuse("You have made too many look-ups in the last hour. Try again later, or contact the index manager.",
-                         "rate limit", status=429)
         # The identifying details are encrypted: a child is found through the blind index of the
         # unique number, or of both names and the date of birth (guide/index/names.py).
         upn = request.upn.strip().upper().replace(" ", "")
@@ -132,12 +135,16 @@ class IndexService:
                 found = [self.db.get(IndexChild, child_id) for child_id in ids[:2]]
             else:
                 found = list(self.db.scalars(select(IndexChild).where(same).limit(2)))
+        # Nothing found is shown before the look-up is audited, and the audit counts the hour's look-ups
+        # in the same step: over the limit, this look-up is refused and its answer never given.
+        limit = audit.Limit(("lookup",), utcnow() - timedelta(hours=1), self.policy.rules["lookups_per_hour"],
+                            "rate limit")
+        too_many = "You have made too many look-ups in the last hour. Try again later, or contact the index manager."
+        child = found[0] if len(found) == 1 else None
+        audit_id = self._limited("lookup", child.id if child else None, request.reason, request.reason_text, limit,
+                                 too_many, criteria=criteria, found={0: "none", 1: "one"}.get(len(found), "several"))
         if len(found) > 1:
-            audit_id = self._audit("lookup", None, request.reason, request.reason_text, criteria=criteria, found="several")
             raise Refused("More than one child matches. Add their postcode, or use their unique number.", field="postcode")
-        child = found[0] if found else None
-        audit_id = self._audit("lookup", child.id if child else None, request.reason, request.reason_text,
-                               criteria=criteria, found="one" if child else "none")
         return child, audit_id
 
     def granted(self, child_id: int, grant: int | None) -> bool:
