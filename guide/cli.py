@@ -32,6 +32,7 @@ DEMO_INDEX = {
     "practitioner@example.org": ("user", "school_community_nurse"),
     "teacher@example.org": ("user", "pastoral_teacher"),
     "social@example.org": ("cp_social_worker", "social_care"),
+    "records@example.org": ("subject_access", ""),
 }
 DEMO_CHILDREN = 500
 
@@ -120,8 +121,9 @@ def register_cli(app: Flask) -> None:
 
     @users.command("designate")
     @click.argument("email")
-    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker"]), required=True,
-                  help="Children's index access: none, a designated user, or a child protection social worker.")
+    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker", "subject_access"]), required=True,
+                  help="Children's index access: none, a designated user, a child protection social worker, "
+                       "or subject access reports only.")
     @click.option("--service", "service_category", default="", help="The user's service category (for visibility C).")
     def users_designate(email, designation, service_category):
         """Give (or take away) a user's access to the children's index (IDX §2.27)."""

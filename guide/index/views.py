@@ -19,9 +19,9 @@ from sqlalchemy import select
 from ..crypto import blind_match
 from ..models import IndexChild, User, utcnow
 from ..web import current_user, db, guidance, login_required, roles_required
-from .access import can_use_index
+from .access import can_answer_subject_access, can_grant_lead, can_use_index, is_lead
 from .audit import verify_new
-from .service import IndexService, LookupRequest, Refused, patrol, subject_access
+from .service import IndexService, LookupRequest, Refused, patrol
 
 bp = Blueprint("index", __name__, url_prefix="/index", template_folder="templates")
 
@@ -94,7 +94,8 @@ def child(child_id: int):
         return render_template("refused.html", message=refused.message, walk=None,
                                resume_url=url_for("index.lookup")), refused.status
     return render_template("index/child.html", policy=_policy(), grant=_grant(), walk=request.args.get("walk", "")[:32],
-                           review_due=_review_due(record["mine"]), **record)
+                           review_due=_review_due(record["mine"]), can_grant_lead=can_grant_lead(current_user()),
+                           is_lead=is_lead, **record)
 
 
 def _review_due(involvement) -> bool:
@@ -126,6 +127,14 @@ def record_involvement(child_id: int):
         child_id, _grant(), category=form.get("category", ""), consent=form.get("consent", ""),
         justification=form.get("justification", "")[:2000], lead_professional=form.get("lead") == "yes",
         named_categories=form.getlist("named")))
+
+
+@bp.post("/children/<int:child_id>/involvements/<int:involvement_id>/lead")
+@login_required
+def grant_lead(child_id: int, involvement_id: int):
+    """The index manager or a child protection social worker grants (or withdraws) lead professional status."""
+    granted = request.form.get("lead") == "grant"
+    return _change(child_id, lambda s: s.grant_lead(child_id, _grant(), involvement_id, granted))
 
 
 @bp.post("/children/<int:child_id>/involvement/end")
@@ -185,22 +194,19 @@ def manager_patrol():
 
 
 @bp.route("/subject-access", methods=["GET", "POST"])
-@roles_required("records_officer", "index_manager")
+@login_required
 def subject_access_request():
-    result, error = None, None
+    result, error, status = None, None, 200
+    if not can_answer_subject_access(current_user()) and request.method == "GET":
+        abort(403)
     if request.method == "POST":
-        upn = request.form.get("upn", "").strip().upper()[:20]
-        reason_text = request.form.get("reason_text", "").strip()[:500]
-        # The number is encrypted: the child is found through its blind index.
-        found = db().scalar(select(IndexChild).where(blind_match(db(), IndexChild.upn_key, upn))) if upn else None
-        service = _service()
-        if found is None or len(reason_text) < 10:
-            error = "Enter the child's unique number and the subject access request's reference."
-            service._audit("refused", refused="subject access", upn_given=bool(upn))
-        else:
-            service._audit("subject_access", found.id, reason_text=reason_text)
-            result = subject_access(db(), found)
-    return render_template("index/subject_access.html", result=result, error=error, policy=_policy()), (400 if error else 200)
+        try:
+            result = _service().subject_access(request.form.get("upn", "")[:20], request.form.get("reason_text", "")[:100])
+        except Refused as refused:
+            if refused.status == 403:
+                abort(403)  # the same page whatever number was asked for
+            error, status = refused.message, refused.status
+    return render_template("index/subject_access.html", result=result, error=error, policy=_policy()), status
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -213,7 +219,7 @@ def manage_users():
         user = db().get(User, request.form.get("user", type=int))
         designation = request.form.get("designation", "")
         category = request.form.get("service_category", "")
-        if user is None or designation not in ("", "user", "cp_social_worker") or (category and category not in policy.categories):
+        if user is None or designation not in ("", "user", "cp_social_worker", "subject_access") or (category and category not in policy.categories):
             error = "Choose a user, their access and (optionally) their service."
         else:
             before = (user.index_designation, user.service_category)

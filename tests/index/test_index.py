@@ -70,13 +70,23 @@ def setup_index(app):
             session.add(entry)
             entries[name] = category
     lead = users["lead_professional"]
+    # Lead professional as granted by the index manager (a practitioner's own tick is only a claim).
     session.add(IndexInvolvement(child_id=child.id, practitioner_id=lead.id, practitioner_name="lead-own-entry",
                                  job_title="Therapist", organisation="Org", contact="x", category="therapy",
-                                 lead_professional=True, consent="given"))
+                                 lead_professional=True, consent="given", lead_granted_by=users["index_manager"].id,
+                                 lead_granted_at=dt.datetime.now(dt.timezone.utc)))
     session.commit()
     ids = {name: user.id for name, user in users.items()}
     session.close()
     return ids, entries
+
+
+def designate(app, email, designation):
+    """The index manager's designation of a user, as the users page or `users designate` gives it."""
+    session = app.extensions["db_sessions"]()
+    find_by_email(session, email).index_designation = designation
+    session.commit()
+    session.close()
 
 
 def signed_in(app, name):
@@ -282,6 +292,7 @@ def test_the_manager_patrols_unusual_look_ups(index_app):
 
 def test_subject_access_lists_everything_and_everyone_who_looked(index_app):
     signed_in(index_app, "ordinary") and look_up(signed_in(index_app, "ordinary"))
+    designate(index_app, "rec@example.org", "subject_access")  # subject access is for designated people only
     officer = Client(index_app).sign_in("records")
     officer.get("/index/subject-access")
     page = officer.post("/index/subject-access", {"upn": CHILD["upn"], "reason_text": "SAR-2026-001"}).get_data(as_text=True)
@@ -393,6 +404,7 @@ def test_a_copied_database_file_reveals_no_child_or_practitioner(tmp_path):
     assert by_number.status_code == 303 and f"/index/children/{child_id}?" in by_number.location
     history = manager.get(by_number.location).get_data(as_text=True)
     assert "Full history" in history and "exceptional" in history
+    designate(app, "rec@example.org", "subject_access")
     officer = Client(app).sign_in("records")
     officer.get("/index/subject-access")
     report = officer.post("/index/subject-access", {"upn": SECRET_CHILD["upn"], "reason_text": "SAR-2026-042"})
