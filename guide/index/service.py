@@ -28,10 +28,9 @@ from ..models import (
 )
 from . import audit
 from .access import can_answer_subject_access, can_grant_lead, can_use_index, visible_involvements
-from .names import name_key  # noqa: F401  (where look-ups' name rules used to live)
+from .names import is_full_name
 from .policy import IndexPolicy
 
-NAME = re.compile(r"^[A-Za-z][A-Za-z' -]{1,99}$")
 UPN = re.compile(r"^[A-Z]\d{12}$")
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 MIN_REASON_TEXT = 10
@@ -115,7 +114,7 @@ class IndexService:
             criteria = {"upn": upn}
         else:
             family, given = request.family_name.strip(), request.given_name.strip()
-            if not (NAME.match(family) and NAME.match(given) and request.dob):
+            if not (is_full_name(family) and is_full_name(given) and request.dob):
                 # Part names, wildcards or a missing date of birth could find many children: no trawling.
                 self._refuse("Enter the child's full first name, last name and date of birth, or their unique number.",
                              "not enough details", field="family_name", reason=request.reason)

@@ -11,11 +11,22 @@ in chain -1 (in the order they were chained); `flask --app guide audit rekey` ch
 keys them with the audit key (which the database never holds, so a migration cannot), and
 records when it did. Until then `verify` says the old entries are not keyed yet.
 
+Names are normalised anew for look-ups (guide/index/names.py: any letters, NFKC, case folded,
+apostrophes and hyphens of every kind left out), so every child's identity blind index is
+recomputed from its decrypted names: a child recorded as "Zoë" was keyed "zo" and is now keyed
+"zoë" (ASCII names keep the key they had). That needs the encryption keys when the index holds
+children: migrate through the app (`flask --app guide init-db`).
+
 An index involvement's lead professional status now counts only when someone entitled granted
 it: `lead_granted_by` and `lead_granted_at`. Ticks made before are kept as claims, not grants.
 """
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
+
+from guide.key_rotation import encrypt_plaintext_rows
+
+NAMES = {'family_name': 'index_children.family_name', 'given_name': 'index_children.given_name',
+         'dob': 'index_children.dob'}
 
 revision = '0010'
 down_revision = '0008'
@@ -50,6 +61,10 @@ def upgrade() -> None:
     for seq, entry_id in enumerate(ids, start=1):
         connection.execute(sa.text("UPDATE index_audit SET chain = -1, seq = :seq WHERE id = :id"),
                            {"seq": seq, "id": entry_id})
+    # Every child's identity blind index under the new name rule (values already encrypted are
+    # decrypted, and only their blind index recomputed).
+    encrypt_plaintext_rows(connection, context.config.attributes.get('keyring'), 'index_children', 'id',
+                           NAMES, {'identity_key': (('family_name', 'given_name', 'dob'), 'identity')})
 
 
 def downgrade() -> None:
