@@ -418,3 +418,16 @@ class AuditHead(Base):
     chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IndexContactsDraft(Base):
+    """The contacts a practitioner copied from the index for the decision record they are writing.
+
+    Kept here, encrypted, not in the session cookie (which is signed, not encrypted: anyone holding
+    the cookie could read a practitioner's name and phone number from it)."""
+
+    __tablename__ = "index_contacts_drafts"
+
+    walk_id: Mapped[str] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True)
+    contacts: Mapped[str] = mapped_column(EncryptedText("index_contacts_drafts.contacts"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

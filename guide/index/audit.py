@@ -15,7 +15,7 @@ reported as broken like any other altered entry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Text, and_, func, insert, not_, or_, select, type_coerce
 from sqlalchemy.engine import Engine

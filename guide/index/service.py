@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 

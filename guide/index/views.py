@@ -11,13 +11,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from sqlalchemy import select
 
-from ..crypto import blind_match
-from ..models import IndexChild, User, utcnow
+from ..decisions.steps import walk_for
+from ..models import IndexContactsDraft, User, utcnow
 from ..web import current_user, db, guidance, login_required, roles_required
 from .access import can_answer_subject_access, can_grant_lead, can_use_index, is_lead
 from .audit import verify_new
@@ -166,7 +165,9 @@ def close_concern(child_id: int, concern_id: int):
 def to_record(child_id: int):
     """Add the contacts this user may see to the decision record they are completing."""
     _designated()
-    walk = request.form.get("walk", "")[:32]
+    walk = walk_for(db(), request.form.get("walk", "")[:32], current_user())
+    if walk is None:
+        abort(404)
     try:
         record = _service().view(child_id, _grant())
     except Refused as refused:
@@ -174,10 +175,12 @@ def to_record(child_id: int):
                                resume_url=url_for("index.lookup")), refused.status
     contacts = [f"{i.practitioner_name}, {i.job_title}, {i.organisation} ({_policy().categories[i.category].label}): {i.contact}"
                 for i in record["involvements"] if i.category in _policy().categories]
-    chosen = dict(session.get("index_contacts") or {})
-    chosen[walk] = "\n".join(contacts)
-    session["index_contacts"] = chosen
-    return redirect(url_for("records.new", walk_id=walk), 303)
+    # Kept in the database, encrypted, with the walk: never in the (signed, readable) session cookie.
+    draft = db().get(IndexContactsDraft, walk.id) or IndexContactsDraft(walk_id=walk.id)
+    draft.contacts, draft.at = "\n".join(contacts), utcnow()
+    db().add(draft)
+    db().commit()
+    return redirect(url_for("records.new", walk_id=walk.id), 303)
 
 
 @bp.get("/patrol")

@@ -153,3 +153,28 @@ def test_the_notice_about_hidden_entries_is_the_same_whether_or_not_anything_is_
     nothing_hidden = ordinary.get(look_up(ordinary, given_name="Kemi").location).get_data(as_text=True)
     notice = lambda page: re.findall(r"<p class=\"govuk-body-s\">(.*?)</p>", page)  # noqa: E731
     assert notice(with_hidden) == notice(nothing_hidden) != []
+
+
+# --- 15.17: index contacts stay out of the session cookie --------------------------------------------
+
+def test_contacts_copied_into_a_record_never_travel_in_the_session_cookie(index_app):
+    import base64
+    import zlib
+    client = signed_in(index_app, "cp_social_worker")
+    walk_id = client.start("confidentiality")
+    client.answer(walk_id, "purpose", "no")
+    location = look_up(client, walk=walk_id).location
+    client.get(location)
+    grant = re.search(r"grant=(\d+)", location).group(1)
+    response = client.post("/index/children/1/to-record", {"grant": grant, "walk": walk_id})
+    assert response.status_code == 303
+    cookie = client.http.get_cookie("session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    readable = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
+    assert "07700 900000" not in readable and "sexual_health-given" not in readable
+    assert "07700 900000" in client.get(f"/walks/{walk_id}/record").get_data(as_text=True)  # still offered in the form
+    # Someone else's walk cannot be given contacts.
+    other = signed_in(index_app, "index_manager")
+    other_grant = open_record(other)
+    assert other.post("/index/children/1/to-record", {"grant": other_grant, "walk": walk_id}).status_code == 404

@@ -17,6 +17,9 @@ recomputed from its decrypted names: a child recorded as "Zoë" was keyed "zo" a
 "zoë" (ASCII names keep the key they had). That needs the encryption keys when the index holds
 children: migrate through the app (`flask --app guide init-db`).
 
+Contacts copied from the index into a decision record being written are kept in
+`index_contacts_drafts` (encrypted), no longer in the session cookie.
+
 An index involvement's lead professional status now counts only when someone entitled granted
 it: `lead_granted_by` and `lead_granted_at`. Ticks made before are kept as claims, not grants.
 """
@@ -41,6 +44,12 @@ def upgrade() -> None:
                     sa.Column('seq', sa.Integer(), nullable=False),
                     sa.Column('hash', sa.String(length=64), nullable=False),
                     sa.PrimaryKeyConstraint('trail', 'chain'))
+    op.create_table('index_contacts_drafts',
+                    sa.Column('walk_id', sa.String(length=32), nullable=False),
+                    sa.Column('contacts', sa.Text(), nullable=False),
+                    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+                    sa.ForeignKeyConstraint(['walk_id'], ['walks.id'], ondelete='CASCADE'),
+                    sa.PrimaryKeyConstraint('walk_id'))
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('chain', sa.Integer(), nullable=True))
         batch_op.drop_constraint('uq_audit_events_seq', type_='unique')
@@ -81,3 +90,4 @@ def downgrade() -> None:
         batch_op.create_unique_constraint('uq_audit_events_seq', ['seq'])
         batch_op.drop_column('chain')
     op.drop_table('audit_heads')
+    op.drop_table('index_contacts_drafts')
