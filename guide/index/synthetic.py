@@ -48,7 +48,7 @@ def _unique(words: str) -> list[str]:
 
 
 # --- names: common and less common in the UK, from many backgrounds (ASCII only: the
-# look-up form's NAME pattern takes letters, spaces, hyphens and apostrophes) -----------------
+# look-up form takes letters, spaces, hyphens and apostrophes: index/names.py is_full_name) -----------------
 
 GIRLS = _unique("""
 Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Willow Florence Emily Ella Poppy
