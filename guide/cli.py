@@ -210,14 +210,17 @@ def register_cli(app: Flask) -> None:
         from . import audit as records_trail
         from .audit_chain import LEGACY_CHAIN, audit_setup, heads, move_head, lock_head
         from .index import audit as index_trail
+        from sqlalchemy import select
+
         from .models import AuditEvent, IndexAudit
         engine = current_app.extensions["db_engine"]
         setup = audit_setup(engine)
         done = {}
         for module, model in ((records_trail, AuditEvent), (index_trail, IndexAudit)):
             with engine.begin() as connection:
-                if LEGACY_CHAIN in heads(connection, module.TRAIL):
-                    continue  # already keyed
+                legacy = connection.execute(select(model.id).where(model.chain == LEGACY_CHAIN).limit(1)).first()
+                if legacy is None or LEGACY_CHAIN in heads(connection, module.TRAIL):
+                    continue  # nothing from before the keyed chains, or keyed already
                 lock_head(connection, setup.key, module.TRAIL, LEGACY_CHAIN)
                 try:
                     count, old_head, seq, new_head = module.rekey_legacy(connection, setup.key)

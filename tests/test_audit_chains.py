@@ -156,3 +156,60 @@ def test_patrol_checks_only_what_is_new_and_still_finds_a_break(busy_app):
         connection.execute(sql("UPDATE index_audit SET reason = 'other' WHERE id = (SELECT max(id) FROM index_audit)"))
     page = manager.get("/index/patrol").get_data(as_text=True)
     assert "fails the check" in page and newest
+
+
+def legacy_event_hash(prev, event_id, at, user_id, action, object_type, object_id, detail) -> str:
+    """How decision-record events were chained before 0010: SHA-256, no key."""
+    body = json.dumps([prev, event_id, at, user_id, action, object_type, object_id, detail],
+                      sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_upgrading_keys_the_old_unkeyed_chain_once_and_records_when(tmp_path, tampered):
+    import datetime as dt
+
+    from alembic import command
+
+    from guide import create_app
+    from guide.crypto import KeyRing, new_key
+    from guide.db import alembic_config, migrate
+
+    from tests.conftest import SMALL_CONTENT, fresh_database_url
+    key = new_key()
+    keyring = KeyRing([key])
+    url = fresh_database_url(tmp_path)
+    command.upgrade(alembic_config(url, keyring), "0008")
+    from sqlalchemy import create_engine
+    engine = create_engine(url)
+    prev = "0" * 64
+    with engine.begin() as connection:
+        for n in range(1, 4):
+            at = dt.datetime(2026, 1, 1, 9, n)
+            detail = {"n": n}
+            digest = legacy_event_hash(prev, n, at.strftime("%Y-%m-%dT%H:%M:%S.%f"), None, "test.old", "test", str(n), detail)
+            connection.execute(sql("INSERT INTO audit_events (id, at, user_id, action, object_type, object_id, detail, "
+                                   "prev_hash, hash, seq) VALUES (:id, :at, NULL, 'test.old', 'test', :oid, :detail, "
+                                   ":prev, :hash, :seq)"),
+                               {"id": n, "at": at, "oid": str(n), "prev": prev, "hash": digest, "seq": n,
+                                "detail": keyring.encrypt(json.dumps(detail).encode(), "audit_events.detail")})
+            prev = digest
+        if tampered:
+            connection.execute(sql("UPDATE audit_events SET object_id = '9' WHERE id = 2"))
+    engine.dispose()
+    migrate(url, keyring)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s", "CONTENT_DIR": SMALL_CONTENT, "ENCRYPTION_KEYS": key,
+                      "AUDIT_CHECKPOINTS": str(tmp_path / "checkpoints")})
+    engine = app.extensions["db_engine"]
+    assert "not keyed yet" in verify_records(engine)[2]
+    before = snapshot(engine, "audit_events")
+    result = app.test_cli_runner().invoke(args=["audit", "rekey"])
+    if tampered:
+        assert result.exit_code != 0 and "fails its old (unkeyed) check" in result.output
+        assert snapshot(engine, "audit_events") == before  # nothing re-keyed
+        return
+    assert result.exit_code == 0 and "records: 3 entries keyed" in result.output, result.output
+    assert verify_records(engine) == (4, None, "")  # the three old events, keyed, and the record of the re-keying
+    with engine.connect() as connection:
+        assert connection.execute(sql("SELECT count(*) FROM audit_events WHERE action = 'audit.rekey'")).scalar() == 1
+    assert "Nothing to re-key" in app.test_cli_runner().invoke(args=["audit", "rekey"]).output
