@@ -26,10 +26,11 @@ from .audit_chain import (
     audit_setup,
     chain_for,
     entry_hash,
-    heads,
+    legacy_sha256,
     lock_head,
     move_head,
-    verify_entries,
+    rekey_legacy_chain,
+    verify_trail,
 )
 from .crypto import UndecryptableValue
 from .models import AuditEvent
@@ -105,30 +106,12 @@ def _entries(connection, where=None):
 def verify(engine: Engine, exported: list[tuple[int, int, str]] = ()) -> tuple[int, int | None, str]:
     """Check every event's link and keyed hash, and each chain's end against its checkpoints. Reads only.
     Returns (events checked, first broken id or None (0 when no one event is to blame), why)."""
-    setup = audit_setup(engine)
-    with engine.connect() as connection:
-        verdict, _ends = verify_entries(setup.key, TRAIL, _entries(connection), heads(connection, TRAIL),
-                                        setup.checkpoints, exported)
-    return verdict.as_tuple()
+    return verify_trail(engine, TRAIL, _entries, exported)
 
 
-def rekey_legacy(connection, key) -> tuple[int, str, int, str]:
-    """Key the events sealed before the chains were keyed (chain -1), after checking their old unkeyed
-    hashes. Returns (events keyed, the old chain's last hash, the new seq, the new head). ValueError if broken."""
-    import hashlib
-    import json
-    table = AuditEvent.__table__
-    prev_old, prev_new, seq = "0" * 64, key.genesis(TRAIL, LEGACY_CHAIN), 0
-    for entry in list(_entries(connection, table.c.chain == LEGACY_CHAIN)):
-        if isinstance(entry.parts, str):
-            raise ValueError(f"audit event {entry.id}: {entry.parts}")
-        stamp, user_id, action, object_type, object_id, detail = entry.parts
-        body = json.dumps([prev_old, entry.id, stamp, user_id, action, object_type, object_id, detail],
-                          sort_keys=True, separators=(",", ":"), default=str)
-        if entry.prev_hash != prev_old or hashlib.sha256(body.encode()).hexdigest() != entry.hash:
-            raise ValueError(f"audit event {entry.id} fails its old (unkeyed) check: not re-keyed")
-        seq += 1
-        digest = entry_hash(key, TRAIL, LEGACY_CHAIN, seq, prev_new, *entry.parts)
-        connection.execute(table.update().where(table.c.id == entry.id).values(seq=seq, prev_hash=prev_new, hash=digest))
-        prev_old, prev_new = entry.hash, digest
-    return seq, prev_old, seq, prev_new
+def rekey_legacy(connection, key) -> tuple[int, str, str]:
+    """Key the events sealed before the chains were keyed (audit_chain.rekey_legacy_chain)."""
+    def old_hash(prev, entry):
+        return legacy_sha256(prev, entry.id, *entry.parts)
+    return rekey_legacy_chain(connection, key, TRAIL, AuditEvent.__table__,
+                              _entries(connection, AuditEvent.chain == LEGACY_CHAIN), old_hash)

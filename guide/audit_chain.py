@@ -65,18 +65,8 @@ class AuditKey:
 
 def load_audit_key(instance_path: Path, configured: str | None = None) -> AuditKey:
     """The key from configuration or GUIDE_AUDIT_KEY; else one made once in the instance folder."""
-    encoded = configured or os.environ.get(ENV_KEY)
-    if not encoded:
-        path = instance_path / "audit_key"
-        if not path.exists():
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it first
-            else:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(base64.urlsafe_b64encode(os.urandom(32)).decode())
-        encoded = path.read_text()
+    from .crypto import new_key, secret_file
+    encoded = configured or os.environ.get(ENV_KEY) or secret_file(instance_path / "audit_key", new_key)
     try:
         raw = base64.urlsafe_b64decode(encoded.strip().encode())
     except (binascii.Error, ValueError):
@@ -308,6 +298,39 @@ def verify_entries(key: AuditKey, trail: str, entries, head_rows: dict[int, tupl
 
 def entry_hash(key: AuditKey, trail: str, chain: int, seq: int, prev_hash: str, *parts) -> str:
     return key.mac(trail, chain, seq, prev_hash, *parts)
+
+
+def verify_trail(engine, trail: str, read_entries, exported: list[tuple[int, int, str]] = ()) -> tuple:
+    """Check a whole trail (`read_entries(connection)` yields its Entry rows in chain order). Reads only.
+    Returns (entries checked, first broken id or None (0 when no one entry is to blame), why)."""
+    setup = audit_setup(engine)
+    with engine.connect() as connection:
+        verdict, _ends = verify_entries(setup.key, trail, read_entries(connection), heads(connection, trail),
+                                        setup.checkpoints, exported)
+    return verdict.as_tuple()
+
+
+def rekey_legacy_chain(connection, key: AuditKey, trail: str, table, entries, old_hash) -> tuple[int, str, str]:
+    """Key the entries chained before the chains were keyed (chain -1), after checking each against its
+    old unkeyed hash (`old_hash(prev, entry)`). Returns (entries keyed, the old chain's last hash, the new
+    head). Raises ValueError, having changed nothing the caller commits, if the old chain is broken."""
+    prev_old, prev_new, seq = "0" * 64, key.genesis(trail, LEGACY_CHAIN), 0
+    for entry in list(entries):
+        if isinstance(entry.parts, str):
+            raise ValueError(f"{trail} audit entry {entry.id}: {entry.parts}")
+        if entry.prev_hash != prev_old or old_hash(prev_old, entry) != entry.hash:
+            raise ValueError(f"{trail} audit entry {entry.id} fails its old (unkeyed) check: not re-keyed")
+        seq += 1
+        digest = entry_hash(key, trail, LEGACY_CHAIN, seq, prev_new, *entry.parts)
+        connection.execute(table.update().where(table.c.id == entry.id).values(seq=seq, prev_hash=prev_new, hash=digest))
+        prev_old, prev_new = entry.hash, digest
+    return seq, prev_old, prev_new
+
+
+def legacy_sha256(*parts) -> str:
+    """The unkeyed hash the chains used before migration 0010."""
+    body = json.dumps(list(parts), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def check_ends(verdict: Verdict, trail: str, ends: dict[int, tuple[int, str]], head_rows: dict[int, tuple[int, str]],

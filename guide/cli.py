@@ -223,12 +223,12 @@ def register_cli(app: Flask) -> None:
                     continue  # nothing from before the keyed chains, or keyed already
                 lock_head(connection, setup.key, module.TRAIL, LEGACY_CHAIN)
                 try:
-                    count, old_head, seq, new_head = module.rekey_legacy(connection, setup.key)
+                    seq, old_head, new_head = module.rekey_legacy(connection, setup.key)
                 except ValueError as broken:
                     raise click.ClickException(f"{broken}. Nothing was re-keyed.") from None
                 move_head(connection, module.TRAIL, LEGACY_CHAIN, seq, new_head)
             setup.checkpoints.record(module.TRAIL, LEGACY_CHAIN, seq, new_head)
-            done[module.TRAIL] = {"entries": count, "old_head": old_head}
+            done[module.TRAIL] = {"entries": seq, "old_head": old_head}
         if not done:
             click.echo("Nothing to re-key: both trails are keyed already.")
             return

@@ -27,9 +27,12 @@ from ..audit_chain import (
     chain_for,
     entry_hash,
     heads,
+    legacy_sha256,
     lock_head,
     move_head,
+    rekey_legacy_chain,
     verify_entries,
+    verify_trail,
 )
 from ..crypto import UndecryptableValue
 from ..models import IndexAudit, utcnow
@@ -109,13 +112,9 @@ def _entries(connection, where=None):
 
 
 def verify(engine: Engine, exported: list[tuple[int, int, str]] = ()) -> tuple[int, int | None, str]:
-    """Check every entry's link and keyed hash, and each chain's end against its checkpoints.
+    """Check every entry's link and keyed hash, and each chain's end against its checkpoints. Reads only.
     Returns (entries checked, first broken id or None (0 when no one entry is to blame), why)."""
-    setup = audit_setup(engine)
-    with engine.connect() as connection:
-        verdict, _ends = verify_entries(setup.key, TRAIL, _entries(connection), heads(connection, TRAIL),
-                                        setup.checkpoints, exported)
-    return verdict.as_tuple()
+    return verify_trail(engine, TRAIL, _entries, exported)
 
 
 def verify_new(engine: Engine) -> tuple[int, int | None, str]:
@@ -142,23 +141,9 @@ def verify_new(engine: Engine) -> tuple[int, int | None, str]:
     return verdict.as_tuple()
 
 
-def rekey_legacy(connection, key) -> tuple[int, str]:
-    """Key the entries written before the chains were keyed (chain -1), after checking their old
-    unkeyed hashes. Returns (entries keyed, the old chain's last hash). Raises ValueError if broken."""
-    import hashlib
-    import json
-    table = IndexAudit.__table__
-    prev_old, prev_new, seq, count = "0" * 64, key.genesis(TRAIL, LEGACY_CHAIN), 0, 0
-    for entry in list(_entries(connection, table.c.chain == LEGACY_CHAIN)):
-        if isinstance(entry.parts, str):
-            raise ValueError(f"index audit entry {entry.id}: {entry.parts}")
-        stamp, user_id, action, child_id, reason, reason_text, detail = entry.parts
-        body = json.dumps([prev_old, stamp, user_id, action, child_id, reason, reason_text, detail],
-                          sort_keys=True, separators=(",", ":"), default=str)
-        if entry.prev_hash != prev_old or hashlib.sha256(body.encode()).hexdigest() != entry.hash:
-            raise ValueError(f"index audit entry {entry.id} fails its old (unkeyed) check: not re-keyed")
-        seq += 1
-        digest = entry_hash(key, TRAIL, LEGACY_CHAIN, seq, prev_new, *entry.parts)
-        connection.execute(table.update().where(table.c.id == entry.id).values(seq=seq, prev_hash=prev_new, hash=digest))
-        prev_old, prev_new, count = entry.hash, digest, count + 1
-    return count, prev_old, seq, prev_new
+def rekey_legacy(connection, key) -> tuple[int, str, str]:
+    """Key the entries written before the chains were keyed (audit_chain.rekey_legacy_chain)."""
+    def old_hash(prev, entry):
+        return legacy_sha256(prev, *entry.parts)
+    return rekey_legacy_chain(connection, key, TRAIL, IndexAudit.__table__,
+                              _entries(connection, IndexAudit.chain == LEGACY_CHAIN), old_hash)
