@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain as chain_iterables
 
-from sqlalchemy import Text, and_, func, insert, not_, or_, select, type_coerce
+from sqlalchemy import Text, and_, func, insert, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from ..audit_chain import (
@@ -125,19 +126,24 @@ def verify_new(engine: Engine) -> tuple[int, int | None, str]:
     marks = {chain: kept for chain in checkpoints.chains(TRAIL, "verified")
              if isinstance(kept := checkpoints.read(TRAIL, chain, "verified"), tuple)}
     table = IndexAudit.__table__
-    after_marks = or_(table.c.chain.is_(None),
-                      not_(table.c.chain.in_(list(marks) or [LEGACY_CHAIN - 1])),
-                      *[and_(table.c.chain == chain, table.c.seq > seq) for chain, (seq, _) in marks.items()])
     with engine.connect() as connection:
-        verdict, ends = verify_entries(setup.key, TRAIL, _entries(connection, after_marks), heads(connection, TRAIL),
-                                       checkpoints, start=marks)
+        head_rows = heads(connection, TRAIL)
+        chains = sorted(set(head_rows) | set(marks) | set(checkpoints.chains(TRAIL)))
+        # One query per chain from its mark on, along the (chain, seq) index: the cost is the new
+        # entries, not the trail. Entries in no chain (written straight into the database) are always read.
+        new_entries = [_entries(connection, table.c.chain.is_(None))] + [
+            _entries(connection, and_(table.c.chain == chain, table.c.seq > marks.get(chain, (0, ""))[0]))
+            for chain in chains]
+        verdict, ends = verify_entries(setup.key, TRAIL, chain_iterables(*new_entries), head_rows, checkpoints,
+                                       start=marks)
         for chain, (seq, digest) in marks.items():
             still = connection.execute(select(table.c.hash).where(table.c.chain == chain, table.c.seq == seq)).scalar()
             if still != digest:
                 verdict.fail(0, f"chain {chain}: the entry checked last time is gone or changed (the chain was rewritten)")
     if verdict.broken is None:
-        for chain, (seq, digest) in ends.items():
-            checkpoints.record(TRAIL, chain, seq, digest, kind="verified")
+        for chain, end in ends.items():
+            if marks.get(chain) != end:
+                checkpoints.record(TRAIL, chain, *end, kind="verified")
     return verdict.as_tuple()
 
 
