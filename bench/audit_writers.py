@@ -69,10 +69,7 @@ def _engine(url: str, key: str, audit_key: str, folder: str, chains: int):
     from guide.db import make_engine, make_sessionmaker
     engine = make_engine(url, KeyRing([key]))
     attach_audit(engine, make_audit_setup(Path(folder), url, audit_key, folder + "/checkpoints"))
-    sessions = make_sessionmaker(engine)
-    from guide.audit import seal_before_commit
-    seal_before_commit(sessions)
-    return engine, sessions
+    return engine, make_sessionmaker(engine)
 
 
 def _writer(n: int, url: str, key: str, audit_key: str, folder: str, chains: int, seconds: float, user_ids,

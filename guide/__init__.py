@@ -54,8 +54,6 @@ def create_app(config: dict | None = None) -> Flask:
                                           app.config.get("AUDIT_KEY"), app.config.get("AUDIT_CHECKPOINTS")))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_sessionmaker(engine)
-    from .audit import seal_before_commit
-    seal_before_commit(app.extensions["db_sessions"])
     if app.config.get("AUTO_MIGRATE"):
         migrate(app.config["DATABASE_URL"], keyring)
 

@@ -314,16 +314,18 @@ def rekey_legacy_chain(connection, key: AuditKey, trail: str, table, entries, ol
     """Key the entries chained before the chains were keyed (chain -1), after checking each against its
     old unkeyed hash (`old_hash(prev, entry)`). Returns (entries keyed, the old chain's last hash, the new
     head). Raises ValueError, having changed nothing the caller commits, if the old chain is broken."""
-    prev_old, prev_new, seq = "0" * 64, key.genesis(trail, LEGACY_CHAIN), 0
+    prev_old, prev_new, seq, unsealed = "0" * 64, key.genesis(trail, LEGACY_CHAIN), 0, 0
     for entry in list(entries):
         if isinstance(entry.parts, str):
             raise ValueError(f"{trail} audit entry {entry.id}: {entry.parts}")
-        if entry.prev_hash != prev_old or old_hash(prev_old, entry) != entry.hash:
+        if entry.hash is None and entry.prev_hash is None:
+            unsealed += 1  # written before there was a chain, never sealed: only at the end (migration 0010)
+        elif unsealed or entry.prev_hash != prev_old or old_hash(prev_old, entry) != entry.hash:
             raise ValueError(f"{trail} audit entry {entry.id} fails its old (unkeyed) check: not re-keyed")
         seq += 1
         digest = entry_hash(key, trail, LEGACY_CHAIN, seq, prev_new, *entry.parts)
         connection.execute(table.update().where(table.c.id == entry.id).values(seq=seq, prev_hash=prev_new, hash=digest))
-        prev_old, prev_new = entry.hash, digest
+        prev_old, prev_new = entry.hash or prev_old, digest
     return seq, prev_old, prev_new
 
 

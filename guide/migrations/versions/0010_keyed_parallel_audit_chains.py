@@ -66,6 +66,13 @@ def upgrade() -> None:
     # The entries chained before: chain -1, numbered in the order they were chained.
     connection = op.get_bind()
     connection.execute(sa.text("UPDATE audit_events SET chain = -1 WHERE seq IS NOT NULL"))
+    # Events from before the hash chain (0005) that were never sealed follow, in id order, unhashed:
+    # `audit rekey` keys them with the rest and records how many there were.
+    last = connection.execute(sa.text("SELECT max(seq) FROM audit_events")).scalar() or 0
+    unsealed = connection.execute(sa.text("SELECT id FROM audit_events WHERE seq IS NULL ORDER BY id")).scalars().all()
+    for seq, event_id in enumerate(unsealed, start=last + 1):
+        connection.execute(sa.text("UPDATE audit_events SET chain = -1, seq = :seq WHERE id = :id"),
+                           {"seq": seq, "id": event_id})
     ids = connection.execute(sa.text("SELECT id FROM index_audit ORDER BY id")).scalars().all()
     for seq, entry_id in enumerate(ids, start=1):
         connection.execute(sa.text("UPDATE index_audit SET chain = -1, seq = :seq WHERE id = :id"),
