@@ -26,7 +26,7 @@ def can_grant_lead(user: User) -> bool:
 
 def is_lead(involvement: IndexInvolvement) -> bool:
     """Lead professional as granted by someone entitled; the practitioner's own tick is only a claim."""
-    return bool(involvement.lead_professional and involvement.lead_granted_by and involvement.ended_at is None)
+    return bool(involvement.lead_professional and involvement.lead_granted_at is not None and involvement.ended_at is None)
 
 
 def is_essential(user: User, involvements: list[IndexInvolvement]) -> bool:
