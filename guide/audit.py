@@ -67,25 +67,28 @@ def _seal(connection, events: list[AuditEvent]) -> tuple[int, int, str]:
     return chain, seq, prev
 
 
-def seal_before_commit(sessions) -> None:
-    """Seal the events a session wrote as part of the same commit; checkpoint the chain's head after it."""
-    @event.listens_for(sessions, "before_commit")
-    def _before(session):
-        written = session.info.pop("audit_events", None)
-        if written:
-            session.flush()
-            session.info["audit_sealed"] = _seal(session.connection(), written)
+# Every session, wherever it was made (the app, a command, a script), seals the audit events it
+# wrote as part of the same commit, and checkpoints the chain's head after it: registered on the
+# Session class, so no event written through `audit()` is ever left unsealed.
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session):
+    written = session.info.pop("audit_events", None)
+    if written:
+        session.flush()
+        session.info["audit_sealed"] = _seal(session.connection(), written)
 
-    @event.listens_for(sessions, "after_commit")
-    def _after(session):
-        sealed = session.info.pop("audit_sealed", None)
-        if sealed:
-            audit_setup(session.get_bind()).checkpoints.record(TRAIL, *sealed)
 
-    @event.listens_for(sessions, "after_rollback")
-    def _forget(session):
-        session.info.pop("audit_events", None)
-        session.info.pop("audit_sealed", None)
+@event.listens_for(Session, "after_commit")
+def _checkpoint_after_commit(session):
+    sealed = session.info.pop("audit_sealed", None)
+    if sealed:
+        audit_setup(session.get_bind()).checkpoints.record(TRAIL, *sealed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop("audit_events", None)
+    session.info.pop("audit_sealed", None)
 
 
 def _entries(connection, where=None):

@@ -48,10 +48,6 @@ def _engine_for(url: str) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     fill_blind_indexes_on_flush(sessions)
-    # Every session seals the audit events it writes into their chain as it commits: a session
-    # made anywhere (the app, a command, a script) leaves no event unsealed.
-    from .audit import seal_before_commit
-    seal_before_commit(sessions)
     return sessions
 
 

@@ -187,15 +187,19 @@ def test_upgrading_keys_the_old_unkeyed_chain_once_and_records_when(tmp_path, ta
         for n in range(1, 4):
             at = dt.datetime(2026, 1, 1, 9, n)
             detail = {"n": n}
-            digest = legacy_event_hash(prev, n, at.strftime("%Y-%m-%dT%H:%M:%S.%f"), None, "test.old", "test", str(n), detail)
-            connection.execute(sql("INSERT INTO audit_events (id, at, user_id, action, object_type, object_id, detail, "
-                                   "prev_hash, hash, seq) VALUES (:id, :at, NULL, 'test.old', 'test', :oid, :detail, "
-                                   ":prev, :hash, :seq)"),
-                               {"id": n, "at": at, "oid": str(n), "prev": prev, "hash": digest, "seq": n,
+            # The database draws the id (as it did then); the old chain's hash covers it.
+            connection.execute(sql("INSERT INTO audit_events (at, user_id, action, object_type, object_id, detail) "
+                                   "VALUES (:at, NULL, 'test.old', 'test', :oid, :detail)"),
+                               {"at": at, "oid": str(n),
                                 "detail": keyring.encrypt(json.dumps(detail).encode(), "audit_events.detail")})
+            event_id = connection.execute(sql("SELECT max(id) FROM audit_events")).scalar()
+            digest = legacy_event_hash(prev, event_id, at.strftime("%Y-%m-%dT%H:%M:%S.%f"), None, "test.old", "test",
+                                       str(n), detail)
+            connection.execute(sql("UPDATE audit_events SET prev_hash = :prev, hash = :hash, seq = :seq WHERE id = :id"),
+                               {"prev": prev, "hash": digest, "seq": n, "id": event_id})
             prev = digest
         if tampered:
-            connection.execute(sql("UPDATE audit_events SET object_id = '9' WHERE id = 2"))
+            connection.execute(sql("UPDATE audit_events SET object_id = '9' WHERE seq = 2"))
     engine.dispose()
     migrate(url, keyring)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s", "CONTENT_DIR": SMALL_CONTENT, "ENCRYPTION_KEYS": key,
