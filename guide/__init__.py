@@ -48,10 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
     # Keys for the encrypted columns: from the environment, or made once in the instance folder.
     keyring = app.extensions["keyring"] = load_keyring(Path(app.instance_path), app.config.get("ENCRYPTION_KEYS"))
     engine = make_engine(app.config["DATABASE_URL"], keyring)
+    # The audit chains' key and the folder their checkpoints go to: outside the database, like the keys.
+    from .audit_chain import attach_audit, make_audit_setup
+    attach_audit(engine, make_audit_setup(Path(app.instance_path), app.config["DATABASE_URL"],
+                                          app.config.get("AUDIT_KEY"), app.config.get("AUDIT_CHECKPOINTS")))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_sessionmaker(engine)
-    from .audit import seal_before_commit
-    seal_before_commit(app.extensions["db_sessions"])
     if app.config.get("AUTO_MIGRATE"):
         migrate(app.config["DATABASE_URL"], keyring)
 

@@ -1,107 +1,120 @@
 """The audit trail: who did what to which object, when. Rows are only ever added.
 
-Each event is written in the same transaction as the change it records, and sealed into
-a hash chain in that same transaction just before it commits (each hash covers the event
-and the previous hash), so an event altered or removed later is found by `flask --app
-guide audit verify`. Sealers take turns: SQLite lets one transaction write at a time, and on
-PostgreSQL a transaction-scoped advisory lock does the same; `prev_hash` is unique besides,
-so two sealers can never both extend the same event.
+Each event is written in the same transaction as the change it records, and sealed into a
+keyed hash chain in that same transaction just before it commits (guide/audit_chain.py: an
+HMAC under a key kept outside the database, so only the app can extend a chain). A user's
+events go to one of several chains, each with its own head row: writers lock only their chain's
+head, so writers on many machines do not queue behind one lock. After the commit the chain's
+head is written, signed, to the checkpoint folder outside the database, and `flask --app guide
+audit verify` compares each chain with it, so removing the newest events is found too.
+
+An event that reaches the database any other way (written straight into it) is never sealed:
+`verify` reports it. Nothing here seals or repairs a chain after the fact.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
+from datetime import timezone
 
 from sqlalchemy import Text, event, select, type_coerce, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from .audit_chain import (
+    LEGACY_CHAIN,
+    Entry,
+    audit_setup,
+    chain_for,
+    entry_hash,
+    legacy_sha256,
+    lock_head,
+    move_head,
+    rekey_legacy_chain,
+    verify_trail,
+)
 from .crypto import UndecryptableValue
 from .models import AuditEvent
 
-GENESIS = "0" * 64
+TRAIL = "records"
 
 
 def audit(db: Session, user_id: int | None, action: str, object_type: str, object_id: str, **detail) -> None:
     """Add an audit event to the caller's transaction, so it commits (or not) with the change it records."""
-    db.add(AuditEvent(user_id=user_id, action=action, object_type=object_type,
-                      object_id=str(object_id), detail=detail))
-    db.info["audited"] = True
+    written = AuditEvent(user_id=user_id, action=action, object_type=object_type, object_id=str(object_id), detail=detail)
+    db.add(written)
+    db.info.setdefault("audit_events", []).append(written)
 
 
-def _hash(prev: str, row, detail) -> str:
+def _parts(at, user_id, action, object_type, object_id, detail) -> list:
     # The detail is hashed as plaintext, so rotating the encryption key leaves the chain intact.
-    at = row.at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    body = json.dumps([prev, row.id, at, row.user_id, row.action, row.object_type, row.object_id, detail],
-                      sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
+    at = at.astimezone(timezone.utc) if at.tzinfo else at
+    return [at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f"), user_id, action, object_type, object_id, detail]
 
 
-SEAL_LOCK = 724301  # PostgreSQL advisory lock id: one sealer at a time
-
-
-def _seal_on(connection) -> int:
-    """Chain every event not yet sealed (in id order) after the chain's end, inside the connection's transaction."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEAL_LOCK})")
-    # The chain's end is the highest seq, not the highest id: ids are drawn when events are
-    # written, and on PostgreSQL a transaction holding a smaller id can commit after a larger one.
-    last = connection.execute(select(AuditEvent.hash, AuditEvent.seq).where(AuditEvent.seq.is_not(None))
-                              .order_by(AuditEvent.seq.desc()).limit(1)).first()
-    prev, seq = (last.hash, last.seq) if last else (GENESIS, 0)
-    # Sealing sets prev_hash and hash together; prev_hash's unique index finds the unsealed
-    # events (hash has no index: `hash IS NULL` scanned the whole table on every commit).
-    rows = connection.execute(select(AuditEvent).where(AuditEvent.prev_hash.is_(None))
-                              .order_by(AuditEvent.id)).all()
-    for row in rows:
-        digest = _hash(prev, row, row.detail)
+def _seal(connection, events: list[AuditEvent]) -> tuple[int, int, str]:
+    """Chain the transaction's events, in the order written, after the end of their user's chain."""
+    setup = audit_setup(connection)
+    chain = chain_for(next((e.user_id for e in events if e.user_id), None), setup.chains)
+    seq, prev = lock_head(connection, setup.key, TRAIL, chain)
+    for written in sorted(events, key=lambda e: e.id):
         seq += 1
-        connection.execute(update(AuditEvent).where(AuditEvent.id == row.id)
-                           .values(prev_hash=prev, hash=digest, seq=seq))
+        digest = entry_hash(setup.key, TRAIL, chain, seq, prev, *_parts(
+            written.at, written.user_id, written.action, written.object_type, written.object_id, written.detail))
+        connection.execute(update(AuditEvent).where(AuditEvent.id == written.id)
+                           .values(prev_hash=prev, hash=digest, seq=seq, chain=chain))
         prev = digest
-    return len(rows)
+    move_head(connection, TRAIL, chain, seq, prev)
+    return chain, seq, prev
 
 
-def seal(engine: Engine) -> int:
-    """Seal, in a transaction of its own, any events left unsealed (e.g. written outside the app)."""
-    for attempt in range(50):
-        try:
-            with engine.begin() as connection:
-                return _seal_on(connection)
-        except (IntegrityError, OperationalError):
-            time.sleep(0.002 * (attempt + 1))  # another sealer went first: read the new end and go on
-    raise RuntimeError("could not seal the audit trail")
+# Every session, wherever it was made (the app, a command, a script), seals the audit events it
+# wrote as part of the same commit, and checkpoints the chain's head after it: registered on the
+# Session class, so no event written through `audit()` is ever left unsealed.
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session):
+    written = session.info.pop("audit_events", None)
+    if written:
+        session.flush()
+        session.info["audit_sealed"] = _seal(session.connection(), written)
 
 
-def verify(engine: Engine) -> tuple[int, int | None, str]:
-    """Check every sealed event's hash and link. Returns (events checked, first broken id or None, why)."""
-    prev, count = GENESIS, 0
+@event.listens_for(Session, "after_commit")
+def _checkpoint_after_commit(session):
+    sealed = session.info.pop("audit_sealed", None)
+    if sealed:
+        audit_setup(session.get_bind()).checkpoints.record(TRAIL, *sealed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop("audit_events", None)
+    session.info.pop("audit_sealed", None)
+
+
+def _entries(connection, where=None):
     detail = AuditEvent.__table__.c.detail
     # The detail is read still encrypted and opened here, so a value that no longer decrypts
     # (altered in the database) is reported as a broken entry rather than stopping the check.
     columns = [c for c in AuditEvent.__table__.c if c is not detail] + [type_coerce(detail, Text).label("sealed")]
-    with engine.connect() as connection:
-        for row in connection.execute(select(*columns).where(AuditEvent.seq.is_not(None)).order_by(AuditEvent.seq)):
-            count += 1
-            if row.prev_hash != prev:
-                return count, row.id, "it does not follow the event before it (an event was removed or reordered)"
-            try:
-                opened = detail.type.process_result_value(row.sealed, connection.dialect)
-            except UndecryptableValue:
-                return count, row.id, "its detail does not decrypt (it was altered)"
-            if _hash(prev, row, opened) != row.hash:
-                return count, row.id, "its content does not match its hash (it was altered)"
-            prev = row.hash
-    return count, None, ""
+    query = select(*columns).order_by(AuditEvent.chain.is_(None), AuditEvent.chain, AuditEvent.seq, AuditEvent.id)
+    for row in connection.execute(query if where is None else query.where(where)):
+        try:
+            opened = detail.type.process_result_value(row.sealed, connection.dialect)
+            parts = _parts(row.at, row.user_id, row.action, row.object_type, row.object_id, opened)
+        except UndecryptableValue:
+            parts = "its detail does not decrypt (it was altered)"
+        yield Entry(row.id, row.chain, row.seq, row.prev_hash, row.hash, parts)
 
 
-def seal_before_commit(sessions) -> None:
-    """Seal the events a session wrote as part of the same commit."""
-    @event.listens_for(sessions, "before_commit")
-    def _seal(session):
-        if session.info.pop("audited", False):
-            session.flush()
-            _seal_on(session.connection())
+def verify(engine: Engine, exported: list[tuple[int, int, str]] = ()) -> tuple[int, int | None, str]:
+    """Check every event's link and keyed hash, and each chain's end against its checkpoints. Reads only.
+    Returns (events checked, first broken id or None (0 when no one event is to blame), why)."""
+    return verify_trail(engine, TRAIL, _entries, exported)
+
+
+def rekey_legacy(connection, key) -> tuple[int, str, str]:
+    """Key the events sealed before the chains were keyed (audit_chain.rekey_legacy_chain)."""
+    def old_hash(prev, entry):
+        return legacy_sha256(prev, entry.id, *entry.parts)
+    return rekey_legacy_chain(connection, key, TRAIL, AuditEvent.__table__,
+                              _entries(connection, AuditEvent.chain == LEGACY_CHAIN), old_hash)

@@ -49,6 +49,7 @@ DEMO_INDEX = {
     "practitioner@example.org": ("user", "school_community_nurse"),
     "teacher@example.org": ("user", "pastoral_teacher"),
     "social@example.org": ("cp_social_worker", "social_care"),
+    "records@example.org": ("subject_access", ""),
 }
 DEMO_CHILDREN = 500
 
@@ -211,8 +212,9 @@ def register_cli(app: Flask) -> None:
 
     @users.command("designate")
     @click.argument("email")
-    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker"]), default=None,
-                  help="Children's index access: none, a designated user, or a child protection social worker.")
+    @click.option("--index", "designation", type=click.Choice(["none", "user", "cp_social_worker", "subject_access"]), default=None,
+                  help="Children's index access: none, a designated user, a child protection social worker, "
+                       "or subject access reports only.")
     @click.option("--service", "service_category", default="", help="The user's service category (for visibility C).")
     @click.option("--adviser/--no-adviser", "adviser", default=None,
                   help="Make the user an adviser of their agency (or stop them being one): they answer requests "
@@ -283,19 +285,76 @@ def register_cli(app: Flask) -> None:
     records.add_command(run_exports_command)  # flask --app guide records run-exports
     app.cli.add_command(records)
 
-    audit_group = AppGroup("audit", help="The audit trail of decision records and users.")
+    audit_group = AppGroup("audit", help="The audit trails: decision records and users; the children's index.")
 
     @audit_group.command("verify")
-    def audit_verify():
-        """Seal any new events, then check the hash chain; name the first broken event."""
-        from .audit import seal, verify
+    @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+                  help="Also compare with checkpoints exported earlier by `audit checkpoint`.")
+    def audit_verify(checkpoint_file):
+        """Check the decision records' chains and their checkpoints; name the first broken event. Reads only."""
+        from .audit import verify
+        _report_verdict(verify(current_app.extensions["db_engine"], _exported("records", checkpoint_file)),
+                        "event", "events")
+
+    @audit_group.command("checkpoint")
+    @click.option("--out", type=click.File("w"), default="-", show_default=True,
+                  help="Where to write the signed chain heads (JSON), e.g. a write-once store.")
+    def audit_checkpoint(out):
+        """Export both trails' chain heads, signed with the audit key: verify compares with them later."""
+        import json
+
+        from .audit_chain import audit_setup, heads
         engine = current_app.extensions["db_engine"]
-        seal(engine)
-        checked, broken, why = verify(engine)
-        if broken:
-            click.echo(f"Audit trail BROKEN at event {broken}: {why} ({checked} events read).", err=True)
-            sys.exit(1)
-        click.echo(f"Audit trail intact: {checked} events verified.")
+        setup = audit_setup(engine)
+        exported = []
+        with engine.connect() as connection:
+            for trail in ("records", "index"):
+                for chain, (seq, digest) in sorted(heads(connection, trail).items()):
+                    setup.checkpoints.record(trail, chain, seq, digest)
+                    exported.append(setup.checkpoints.signed(trail, chain, seq, digest))
+        json.dump({"checkpoints": exported}, out, indent=1)
+        out.write("\n")
+        click.echo(f"Exported {len(exported)} chain heads.", err=True)
+
+    @audit_group.command("rekey")
+    def audit_rekey():
+        """Once, after upgrading: check the entries chained before the chains were keyed, and key them."""
+        from . import audit as records_trail
+        from .audit_chain import LEGACY_CHAIN, audit_setup, heads, move_head, lock_head
+        from .index import audit as index_trail
+        from sqlalchemy import select
+
+        from .models import AuditEvent, IndexAudit
+        engine = current_app.extensions["db_engine"]
+        setup = audit_setup(engine)
+        done = {}
+        for module, model in ((records_trail, AuditEvent), (index_trail, IndexAudit)):
+            with engine.begin() as connection:
+                legacy = connection.execute(select(model.id).where(model.chain == LEGACY_CHAIN).limit(1)).first()
+                if legacy is None or LEGACY_CHAIN in heads(connection, module.TRAIL):
+                    continue  # nothing from before the keyed chains, or keyed already
+                lock_head(connection, setup.key, module.TRAIL, LEGACY_CHAIN)
+                try:
+                    seq, old_head, new_head = module.rekey_legacy(connection, setup.key)
+                except ValueError as broken:
+                    raise click.ClickException(f"{broken}. Nothing was re-keyed.") from None
+                move_head(connection, module.TRAIL, LEGACY_CHAIN, seq, new_head)
+            setup.checkpoints.record(module.TRAIL, LEGACY_CHAIN, seq, new_head)
+            done[module.TRAIL] = {"entries": seq, "old_head": old_head}
+        if not done:
+            click.echo("Nothing to re-key: both trails are keyed already.")
+            return
+        # The record of when it was done, and what the unkeyed chains ended with, in both trails.
+        session = current_app.extensions["db_sessions"]()
+        try:
+            audit(session, None, "audit.rekey", "audit", "legacy", **done)
+            session.commit()
+        finally:
+            session.close()
+        from .index.audit import append
+        append(engine, user_id=None, action="rekey", detail=done)
+        for trail, what in done.items():
+            click.echo(f"{trail}: {what['entries']} entries keyed (the unkeyed chain ended {what['old_head'][:12]}…).")
 
     app.cli.add_command(audit_group)
 
@@ -369,14 +428,13 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Added {added} synthetic children.")
 
     @index.command("verify-audit")
-    def index_verify_audit():
-        """Check the index audit trail's hash chain; name the first broken entry."""
+    @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+                  help="Also compare with checkpoints exported earlier by `audit checkpoint`.")
+    def index_verify_audit(checkpoint_file):
+        """Check the index audit trail's chains and their checkpoints; name the first broken entry. Reads only."""
         from .index.audit import verify
-        checked, broken, why = verify(current_app.extensions["db_engine"])
-        if broken:
-            click.echo(f"Audit trail BROKEN at entry {broken}: {why} ({checked} entries read).", err=True)
-            sys.exit(1)
-        click.echo(f"Audit trail intact: {checked} entries verified.")
+        _report_verdict(verify(current_app.extensions["db_engine"], _exported("index", checkpoint_file)),
+                        "entry", "entries")
 
     app.cli.add_command(index)
 
@@ -466,3 +524,37 @@ def _demo_records(session) -> int:
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _exported(trail: str, path: str | None) -> list[tuple[int, int, str]]:
+    """The chain heads for `trail` in a file `audit checkpoint` wrote; refused if a signature fails."""
+    if not path:
+        return []
+    import json
+
+    from .audit_chain import audit_setup
+    checkpoints = audit_setup(current_app.extensions["db_engine"]).checkpoints
+    try:
+        entries = json.loads(open(path).read())["checkpoints"]
+    except (ValueError, KeyError, TypeError, OSError):
+        raise click.ClickException(f"{path} is not a checkpoint file written by `audit checkpoint`") from None
+    wanted = []
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("trail") not in ("records", "index"):
+            raise click.ClickException(f"{path}: an entry is not a checkpoint")
+        checked = checkpoints.check_exported(entry)
+        if checked is None:
+            raise click.ClickException(f"{path}: a checkpoint's signature is wrong (the file was altered, or "
+                                       "signed with another audit key)")
+        if entry["trail"] == trail:
+            wanted.append(checked)
+    return wanted
+
+
+def _report_verdict(verdict, one: str, many: str) -> None:
+    checked, broken, why = verdict
+    if broken is not None:
+        where = f" at {one} {broken}" if broken else ""
+        click.echo(f"Audit trail BROKEN{where}: {why} ({checked} {many} read).", err=True)
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {checked} {many} verified.")

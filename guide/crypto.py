@@ -123,7 +123,11 @@ def load_keyring(instance_path: Path, configured: str | None = None) -> KeyRing:
     encoded = configured or os.environ.get(ENV_KEYS)
     if encoded:
         return KeyRing(encoded.split(","))
-    path = instance_path / "encryption_key"
+    return KeyRing([secret_file(instance_path / "encryption_key", new_key)])
+
+
+def secret_file(path: Path, make) -> str:
+    """A secret kept in a file readable by its owner only, made (by `make()`) the first time it is needed."""
     if not path.exists():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -131,8 +135,8 @@ def load_keyring(instance_path: Path, configured: str | None = None) -> KeyRing:
             pass  # another process made it first
         else:
             with os.fdopen(fd, "w") as handle:
-                handle.write(new_key())
-    return KeyRing([path.read_text()])
+                handle.write(make())
+    return path.read_text()
 
 
 # --- the column type --------------------------------------------------------------------------

@@ -169,9 +169,11 @@ class AuditEvent(Base):
     # The event's place in the chain. Not the id: ids are drawn when events are written, and on
     # PostgreSQL a transaction that drew a smaller id can commit (and be sealed) later.
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Which of the parallel chains (guide/audit_chain.py) holds it; seq counts within that chain.
+    chain: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_events_prev_hash"),
-                      UniqueConstraint("seq", name="uq_audit_events_seq"))
+                      UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"))
 
 
 class TrainingRecord(Base):
@@ -321,7 +323,11 @@ class IndexInvolvement(Base):
     organisation: Mapped[str] = mapped_column(EncryptedText("index_involvements.organisation"))
     contact: Mapped[str] = mapped_column(EncryptedText("index_involvements.contact"))
     category: Mapped[str] = mapped_column(String(64))
+    # The practitioner says they are the lead professional; it counts (IDX §3.11: essential
+    # practitioners see every entry) only once someone entitled has granted it (IndexService.grant_lead).
     lead_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+    lead_granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    lead_granted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # given, exceptional (recorded without consent, with the practitioner's justification), or not_required
     consent: Mapped[str] = mapped_column(String(16))
     justification: Mapped[str] = mapped_column(EncryptedText("index_involvements.justification"), default="")
@@ -362,7 +368,8 @@ class IndexAudit(Base):
 
     __tablename__ = "index_audit"
     # The rate limit counts a user's look-ups in the last hour: this keeps that count small.
-    __table_args__ = (Index("ix_index_audit_user_action_at", "user_id", "action", "at"),)
+    __table_args__ = (Index("ix_index_audit_user_action_at", "user_id", "action", "at"),
+                      UniqueConstraint("chain", "seq", name="uq_index_audit_chain_seq"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -377,6 +384,9 @@ class IndexAudit(Base):
     # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+    # Which of the parallel chains (guide/audit_chain.py) holds it, and its place in that chain.
+    chain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ExportJob(Base):
@@ -538,3 +548,27 @@ class ThrottleBucket(Base):
     # Seconds since the epoch: the arithmetic is done inside one SQL statement on both databases.
     last_at: Mapped[float] = mapped_column(Float, default=0.0)
     blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class AuditHead(Base):
+    """The newest entry of each chain: the row a writer locks to append to that chain."""
+
+    __tablename__ = "audit_heads"
+
+    trail: Mapped[str] = mapped_column(String(16), primary_key=True)  # "records" or "index"
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class IndexContactsDraft(Base):
+    """The contacts a practitioner copied from the index for the decision record they are writing.
+
+    Kept here, encrypted, not in the session cookie (which is signed, not encrypted: anyone holding
+    the cookie could read a practitioner's name and phone number from it)."""
+
+    __tablename__ = "index_contacts_drafts"
+
+    walk_id: Mapped[str] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True)
+    contacts: Mapped[str] = mapped_column(EncryptedText("index_contacts_drafts.contacts"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,16 +6,34 @@ from ..models import IndexInvolvement, User
 from .policy import IndexPolicy
 
 
+LOOK_UP_DESIGNATIONS = ("user", "cp_social_worker")
+
+
 def can_use_index(user: User | None) -> bool:
     """Designated users only (IDX §2.27); the index manager always."""
-    return user is not None and (user.role == "index_manager" or bool(user.index_designation))
+    return user is not None and (user.role == "index_manager" or user.index_designation in LOOK_UP_DESIGNATIONS)
+
+
+def can_answer_subject_access(user: User | None) -> bool:
+    """Subject access reports (IDX §2.33): the index manager, or someone the index manager designated for them."""
+    return user is not None and (user.role == "index_manager" or user.index_designation == "subject_access")
+
+
+def can_grant_lead(user: User) -> bool:
+    """Who may make a practitioner the lead professional: the index manager or a child protection social worker."""
+    return user.role == "index_manager" or user.index_designation == "cp_social_worker"
+
+
+def is_lead(involvement: IndexInvolvement) -> bool:
+    """Lead professional as granted by someone entitled; the practitioner's own tick is only a claim."""
+    return bool(involvement.lead_professional and involvement.lead_granted_at is not None and involvement.ended_at is None)
 
 
 def is_essential(user: User, involvements: list[IndexInvolvement]) -> bool:
-    """Lead professional for this child, a child protection social worker, or the index manager."""
-    if user.role == "index_manager" or user.index_designation == "cp_social_worker":
+    """Lead professional for this child (granted, not claimed), a child protection social worker, or the index manager."""
+    if can_grant_lead(user):
         return True
-    return any(i.practitioner_id == user.id and i.lead_professional and i.ended_at is None for i in involvements)
+    return any(i.practitioner_id == user.id and is_lead(i) for i in involvements)
 
 
 def can_see(policy: IndexPolicy, user: User, involvement: IndexInvolvement, essential: bool) -> bool:

@@ -1,8 +1,10 @@
-"""The index's audit trail: append-only and hash-chained, so an altered or removed entry is found.
+"""The index's audit trail: append-only, in keyed chains that grow in parallel (guide/audit_chain.py).
 
-Each entry's hash covers its content and the previous entry's hash; `prev_hash` is unique,
-so two writers can never both extend the same entry. Entries are written in their own
-short transaction, so a refusal is recorded even though the request changes nothing else.
+Each entry is written in its own short transaction, so a refusal is recorded even though the
+request changes nothing else. A writer locks its chain's head (a user's entries are all in one
+chain) and waits its turn: no retries, so a look-up never fails because the audit was busy. A
+rate limit is counted inside that same locked transaction, so the count and the entry it allows
+are one atomic step: parallel look-ups by one user cannot all slip under the limit.
 
 The user's words (`reason_text`) and the `detail` (a look-up's criteria: names, date of birth,
 number) are encrypted in the database; the hash covers their plaintext, so rotating the key
@@ -12,72 +14,142 @@ reported as broken like any other altered entry.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain as chain_iterables
 
-from sqlalchemy import Text, insert, select, type_coerce
+from sqlalchemy import Text, and_, func, insert, select, type_coerce
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..audit_chain import (
+    LEGACY_CHAIN,
+    Entry,
+    audit_setup,
+    chain_for,
+    entry_hash,
+    heads,
+    legacy_sha256,
+    lock_head,
+    move_head,
+    rekey_legacy_chain,
+    verify_entries,
+    verify_trail,
+)
 from ..crypto import UndecryptableValue
 from ..models import IndexAudit, utcnow
 
-GENESIS = "0" * 64
+TRAIL = "index"
 
 
-def entry_hash(prev_hash: str, at: datetime, user_id, action: str, child_id, reason: str, reason_text: str,
-               detail: dict) -> str:
-    stamp = (at if at.tzinfo else at.replace(tzinfo=None)).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    body = json.dumps([prev_hash, stamp, user_id, action, child_id, reason, reason_text, detail],
-                      sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
+@dataclass
+class Limit:
+    """At most `most` entries with one of `actions` by the user since `since`; else `refusal`."""
+
+    actions: tuple[str, ...]
+    since: datetime
+    most: int
+    refusal: str
+
+
+class LimitReached(Exception):
+    def __init__(self, entry_id: int):
+        super().__init__("limit reached")
+        self.entry_id = entry_id
+
+
+def _parts(at: datetime, user_id, action, child_id, reason, reason_text, detail) -> list:
+    stamp = at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return [stamp, user_id, action, child_id, reason, reason_text, detail]
 
 
 def append(engine: Engine, *, user_id, action: str, child_id=None, reason: str = "", reason_text: str = "",
-           detail: dict | None = None) -> int:
+           detail: dict | None = None, limit: Limit | None = None) -> int:
+    """Add an entry; with a limit the user has reached, add a refusal instead and raise LimitReached."""
+    setup = audit_setup(engine)
     detail = detail or {}
-    for attempt in range(50):
-        try:
-            with engine.begin() as connection:
-                last = connection.execute(select(IndexAudit.hash).order_by(IndexAudit.id.desc()).limit(1)).scalar()
-                prev = last or GENESIS
-                at = utcnow().replace(tzinfo=None)
-                digest = entry_hash(prev, at, user_id, action, child_id, reason, reason_text, detail)
-                result = connection.execute(insert(IndexAudit).values(
-                    at=at, user_id=user_id, action=action, child_id=child_id, reason=reason, reason_text=reason_text,
-                    detail=detail, prev_hash=prev, hash=digest))
-                return result.inserted_primary_key[0]
-        except (IntegrityError, OperationalError):
-            time.sleep(0.002 * (attempt + 1))  # another entry took that place: read the new end and try again
-    raise RuntimeError("could not append to the index audit trail")
+    chain = chain_for(user_id, setup.chains)
+    over = False
+    with engine.begin() as connection:
+        seq, prev = lock_head(connection, setup.key, TRAIL, chain)
+        if limit is not None:
+            count = connection.execute(select(func.count()).select_from(IndexAudit).where(
+                IndexAudit.user_id == user_id, IndexAudit.action.in_(limit.actions),
+                IndexAudit.at >= limit.since.replace(tzinfo=None))).scalar()
+            if count >= limit.most:
+                over = True
+                action, child_id, reason_text = "refused", None, ""
+                detail = {"refused": limit.refusal, "asked": detail}
+        at = utcnow().replace(tzinfo=None)
+        seq += 1
+        digest = entry_hash(setup.key, TRAIL, chain, seq, prev,
+                            *_parts(at, user_id, action, child_id, reason, reason_text, detail))
+        result = connection.execute(insert(IndexAudit).values(
+            at=at, user_id=user_id, action=action, child_id=child_id, reason=reason, reason_text=reason_text,
+            detail=detail, prev_hash=prev, hash=digest, chain=chain, seq=seq))
+        move_head(connection, TRAIL, chain, seq, digest)
+        entry_id = result.inserted_primary_key[0]
+    setup.checkpoints.record(TRAIL, chain, seq, digest)
+    if over:
+        raise LimitReached(entry_id)
+    return entry_id
 
 
-def verify(engine: Engine) -> tuple[int, int | None, str]:
-    """Check every entry's hash and link. Returns (entries checked, first broken id or None, why)."""
-    prev = GENESIS
-    count = 0
+def _entries(connection, where=None):
     table = IndexAudit.__table__
     encrypted = ("reason_text", "detail")
     # The encrypted columns are read as they are stored and opened here, so a value that no longer
     # decrypts (altered in the database) is reported as a broken entry rather than stopping the check.
     columns = [c for c in table.c if c.name not in encrypted] + [type_coerce(table.c[name], Text).label(name)
                                                                   for name in encrypted]
+    query = select(*columns).order_by(table.c.chain.is_(None), table.c.chain, table.c.seq, table.c.id)
+    for row in connection.execute(query if where is None else query.where(where)).mappings():
+        try:
+            opened = {name: table.c[name].type.process_result_value(row[name], connection.dialect) for name in encrypted}
+            parts = _parts(row["at"], row["user_id"], row["action"], row["child_id"], row["reason"],
+                           opened["reason_text"], opened["detail"])
+        except UndecryptableValue:
+            parts = "its reason or detail does not decrypt (it was altered)"
+        yield Entry(row["id"], row["chain"], row["seq"], row["prev_hash"], row["hash"], parts)
+
+
+def verify(engine: Engine, exported: list[tuple[int, int, str]] = ()) -> tuple[int, int | None, str]:
+    """Check every entry's link and keyed hash, and each chain's end against its checkpoints. Reads only.
+    Returns (entries checked, first broken id or None (0 when no one entry is to blame), why)."""
+    return verify_trail(engine, TRAIL, _entries, exported)
+
+
+def verify_new(engine: Engine) -> tuple[int, int | None, str]:
+    """Check only the entries added since the last check that passed (its ends are kept, signed, with
+    the checkpoints), then move that mark on. For the patrol page; the nightly `verify` reads everything."""
+    setup = audit_setup(engine)
+    checkpoints = setup.checkpoints
+    marks = {chain: kept for chain in checkpoints.chains(TRAIL, "verified")
+             if isinstance(kept := checkpoints.read(TRAIL, chain, "verified"), tuple)}
+    table = IndexAudit.__table__
     with engine.connect() as connection:
-        rows = connection.execute(select(*columns).order_by(table.c.id)).mappings()
-        for row in rows:
-            count += 1
-            at = row["at"].replace(tzinfo=None)
-            if row["prev_hash"] != prev:
-                return count, row["id"], "it does not follow the entry before it (an entry was removed or reordered)"
-            try:
-                opened = {name: table.c[name].type.process_result_value(row[name], connection.dialect)
-                          for name in encrypted}
-            except UndecryptableValue:
-                return count, row["id"], "its reason or detail does not decrypt (it was altered)"
-            if entry_hash(prev, at, row["user_id"], row["action"], row["child_id"], row["reason"], opened["reason_text"],
-                          opened["detail"]) != row["hash"]:
-                return count, row["id"], "its content does not match its hash (it was altered)"
-            prev = row["hash"]
-    return count, None, ""
+        head_rows = heads(connection, TRAIL)
+        chains = sorted(set(head_rows) | set(marks) | set(checkpoints.chains(TRAIL)))
+        # One query per chain from its mark on, along the (chain, seq) index: the cost is the new
+        # entries, not the trail. Entries in no chain (written straight into the database) are always read.
+        new_entries = [_entries(connection, table.c.chain.is_(None))] + [
+            _entries(connection, and_(table.c.chain == chain, table.c.seq > marks.get(chain, (0, ""))[0]))
+            for chain in chains]
+        verdict, ends = verify_entries(setup.key, TRAIL, chain_iterables(*new_entries), head_rows, checkpoints,
+                                       start=marks)
+        for chain, (seq, digest) in marks.items():
+            still = connection.execute(select(table.c.hash).where(table.c.chain == chain, table.c.seq == seq)).scalar()
+            if still != digest:
+                verdict.fail(0, f"chain {chain}: the entry checked last time is gone or changed (the chain was rewritten)")
+    if verdict.broken is None:
+        for chain, end in ends.items():
+            if marks.get(chain) != end:
+                checkpoints.record(TRAIL, chain, *end, kind="verified")
+    return verdict.as_tuple()
+
+
+def rekey_legacy(connection, key) -> tuple[int, str, str]:
+    """Key the entries written before the chains were keyed (audit_chain.rekey_legacy_chain)."""
+    def old_hash(prev, entry):
+        return legacy_sha256(prev, *entry.parts)
+    return rekey_legacy_chain(connection, key, TRAIL, IndexAudit.__table__,
+                              _entries(connection, IndexAudit.chain == LEGACY_CHAIN), old_hash)

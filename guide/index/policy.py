@@ -17,7 +17,7 @@ TOP_KEYS = {"cite": True, "essential": True, "categories": True, "lookup_reasons
 CATEGORY_KEYS = {"label": True, "recording": True, "visibility": True, "cite": True}
 INDICATOR_KEYS = {"label": True, "meaning": True, "cite": True}
 RULES = {"closed_concern_visible_days": int, "review_after_days": int, "lookups_per_hour": int,
-         "lookup_valid_minutes": int, "many_children_per_day": int, "out_of_hours": dict}
+         "lookup_valid_minutes": int, "many_children_per_day": int, "subject_access_per_day": int, "out_of_hours": dict}
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -27,14 +27,14 @@ from ..models import (
     utcnow,
 )
 from . import audit
-from .access import can_use_index, visible_involvements
-from .names import name_key  # noqa: F401  (where look-ups' name rules used to live)
+from .access import can_answer_subject_access, can_grant_lead, can_use_index, visible_involvements
+from .names import is_full_name
 from .policy import IndexPolicy
 
-NAME = re.compile(r"^[A-Za-z][A-Za-z' -]{1,99}$")
 UPN = re.compile(r"^[A-Z]\d{12}$")
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 MIN_REASON_TEXT = 10
+SAR_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{3,39}$")
 
 
 class Refused(Exception):
@@ -66,17 +66,26 @@ class IndexService:
         self.db, self.engine, self.policy, self.user = db, engine, policy, user
         self._after_commit: list[dict] = []
 
-    def _audit_change(self, child_id: int, **detail) -> None:
-        self._after_commit.append({"child_id": child_id, **detail})
+    def _audit_change(self, child_id: int, action: str = "change", **detail) -> None:
+        self._after_commit.append((action, {"child_id": child_id, **detail}))
 
     def write_audit(self) -> None:
-        for detail in self._after_commit:
-            self._audit("change", **detail)
+        for action, detail in self._after_commit:
+            self._audit(action, **detail)
         self._after_commit.clear()
 
-    def _audit(self, action: str, child_id=None, reason: str = "", reason_text: str = "", **detail) -> int:
+    def _audit(self, action: str, child_id=None, reason: str = "", reason_text: str = "", limit=None, **detail) -> int:
         return audit.append(self.engine, user_id=self.user.id if self.user else None, action=action,
-                            child_id=child_id, reason=reason, reason_text=reason_text, detail=detail)
+                            child_id=child_id, reason=reason, reason_text=reason_text, detail=detail, limit=limit)
+
+    def _limited(self, action: str, child_id, reason: str, reason_text: str, limit: audit.Limit, message: str,
+                 **detail) -> int:
+        """Audit the action unless the user reached the limit: then the refusal is audited instead and
+        Refused (429) raised. The count and the entry are one step (index/audit.py), so it cannot be raced."""
+        try:
+            return self._audit(action, child_id, reason, reason_text, limit=limit, **detail)
+        except audit.LimitReached:
+            raise Refused(message, status=429) from None
 
     def _refuse(self, message: str, why: str, field: str = "", status: int = 400, **detail):
         self._audit("refused", refused=why, **detail)
@@ -93,12 +102,6 @@ class IndexService:
         if len(request.reason_text.strip()) < MIN_REASON_TEXT:
             self._refuse("Say in your own words why you need this record.", "no reason text", field="reason_text",
                          reason=request.reason)
-        since = _naive(utcnow() - timedelta(hours=1))
-        recent = self.db.scalar(select(func.count()).select_from(IndexAudit).where(
-            IndexAudit.user_id == self.user.id, IndexAudit.action == "lookup", IndexAudit.at >= since))
-        if recent >= self.policy.rules["lookups_per_hour"]:
-            self._refuse("You have made too many look-ups in the last hour. Try again later, or contact the index manager.",
-                         "rate limit", status=429)
         # The identifying details are encrypted: a child is found through the blind index of the
         # unique number, or of both names and the date of birth (guide/index/names.py).
         upn = request.upn.strip().upper().replace(" ", "")
@@ -111,7 +114,7 @@ class IndexService:
             criteria = {"upn": upn}
         else:
             family, given = request.family_name.strip(), request.given_name.strip()
-            if not (NAME.match(family) and NAME.match(given) and request.dob):
+            if not (is_full_name(family) and is_full_name(given) and request.dob):
                 # Part names, wildcards or a missing date of birth could find many children: no trawling.
                 self._refuse("Enter the child's full first name, last name and date of birth, or their unique number.",
                              "not enough details", field="family_name", reason=request.reason)
@@ -132,12 +135,16 @@ class IndexService:
                 found = [self.db.get(IndexChild, child_id) for child_id in ids[:2]]
             else:
                 found = list(self.db.scalars(select(IndexChild).where(same).limit(2)))
+        # Nothing found is shown before the look-up is audited, and the audit counts the hour's look-ups
+        # in the same step: over the limit, this look-up is refused and its answer never given.
+        limit = audit.Limit(("lookup",), utcnow() - timedelta(hours=1), self.policy.rules["lookups_per_hour"],
+                            "rate limit")
+        too_many = "You have made too many look-ups in the last hour. Try again later, or contact the index manager."
+        child = found[0] if len(found) == 1 else None
+        audit_id = self._limited("lookup", child.id if child else None, request.reason, request.reason_text, limit,
+                                 too_many, criteria=criteria, found={0: "none", 1: "one"}.get(len(found), "several"))
         if len(found) > 1:
-            audit_id = self._audit("lookup", None, request.reason, request.reason_text, criteria=criteria, found="several")
             raise Refused("More than one child matches. Add their postcode, or use their unique number.", field="postcode")
-        child = found[0] if found else None
-        audit_id = self._audit("lookup", child.id if child else None, request.reason, request.reason_text,
-                               criteria=criteria, found="one" if child else "none")
         return child, audit_id
 
     def granted(self, child_id: int, grant: int | None) -> bool:
@@ -172,6 +179,30 @@ class IndexService:
         mine = next((i for i in involvements if i.practitioner_id == self.user.id and i.ended_at is None), None)
         return {"child": child, "involvements": shown, "hidden": hidden, "concerns": concerns, "history": history,
                 "mine": mine, "all_involvements": involvements if history is not None else None}
+
+    def subject_access(self, upn: str, reference: str) -> dict:
+        """Everything the index holds about one child, for a subject access request (IDX §2.33).
+
+        Designated people only, each report with the request's reference, at most so many a day; all
+        of that is checked (and a refusal audited) before the number is looked up, so a refusal says
+        nothing about whether the child exists. The report is audited, and patrolled like look-ups."""
+        if not can_answer_subject_access(self.user):
+            self._refuse("You are not designated to answer subject access requests on the children's index. "
+                         "Ask the index manager.", "subject access not designated", status=403)
+        upn = upn.strip().upper().replace(" ", "")
+        if not SAR_REFERENCE.match(reference.strip()):
+            self._refuse("Enter the subject access request's reference, as your information governance team logged it "
+                         "(letters, numbers, / - . or _).", "subject access without reference", field="reason_text")
+        if not UPN.match(upn):
+            self._refuse("Enter the child's unique number exactly: a letter and 12 digits.", "subject access bad number",
+                         field="upn")
+        child = self.db.scalar(select(IndexChild).where(blind_match(self.db, IndexChild.upn_key, upn)))
+        limit = audit.Limit(("subject_access",), utcnow() - timedelta(days=1), self.policy.rules["subject_access_per_day"],
+                            "subject access rate limit")
+        self._limited("subject_access", child.id if child else None, "", reference.strip(), limit,
+                      "You have produced too many subject access reports today. Try again tomorrow, or contact the "
+                      "index manager.", found="one" if child else "none")
+        return subject_access(self.db, child) if child else {"child": None, "upn": upn}
 
     # --- changes ------------------------------------------------------------------------
 
@@ -209,6 +240,26 @@ class IndexService:
         self._change(child, entity="involvement", id=involvement.id, action="recorded", category=category,
                      consent=consent, lead_professional=lead_professional)
         self._audit_change(child_id, what="involvement recorded", category=category, consent=consent)
+        return involvement
+
+    def grant_lead(self, child_id: int, grant: int | None, involvement_id: int, granted: bool) -> IndexInvolvement:
+        """Make a practitioner the child's lead professional, or withdraw it: only the index manager or a
+        child protection social worker may (IDX §3.11: lead professionals are essential practitioners)."""
+        self.view_guard(child_id, grant)
+        if not can_grant_lead(self.user):
+            self._refuse("Only the index manager or a child protection social worker can make someone the lead "
+                         "professional.", "lead grant by someone not entitled", status=403, child_id=child_id,
+                         involvement=involvement_id)
+        involvement = self.db.get(IndexInvolvement, involvement_id)
+        if involvement is None or involvement.child_id != child_id or involvement.ended_at is not None:
+            raise Refused("That practitioner is not recorded as working with this child.")
+        involvement.lead_professional = granted
+        involvement.lead_granted_by = self.user.id if granted else None
+        involvement.lead_granted_at = utcnow() if granted else None
+        self._change(self.db.get(IndexChild, child_id), entity="involvement", id=involvement.id,
+                     action="lead granted" if granted else "lead withdrawn")
+        self._audit_change(child_id, "lead_grant", involvement=involvement.id, practitioner=involvement.practitioner_id,
+                           granted=granted)
         return involvement
 
     def end_involvement(self, child_id: int, grant: int | None) -> None:
@@ -285,6 +336,9 @@ class IndexService:
         return result
 
 
+PATROLLED = ("lookup", "subject_access")  # what patrol counts as reaching a child's record
+
+
 def patrol(db: Session, policy: IndexPolicy, since: datetime) -> dict:
     """Unusual look-up patterns for the index manager (IDX §2.29): many children, out of hours, repeated reasons."""
     # The reasons are read still encrypted and opened one by one: an entry altered in the database
@@ -293,15 +347,16 @@ def patrol(db: Session, policy: IndexPolicy, since: datetime) -> dict:
     dialect = db.get_bind().dialect
     rows = db.execute(select(IndexAudit.user_id, IndexAudit.child_id, IndexAudit.at, type_coerce(sealed, Text),
                              IndexAudit.action).where(IndexAudit.at >= _naive(since),
-                                                      IndexAudit.action.in_(("lookup", "refused")))).all()
+                                                      IndexAudit.action.in_(PATROLLED + ("refused",)))).all()
     children: dict = {}
     start = time.fromisoformat(policy.rules["out_of_hours"]["start"])
     end = time.fromisoformat(policy.rules["out_of_hours"]["end"])
-    out_of_hours, refusals, reasons = Counter(), Counter(), Counter()
+    out_of_hours, refusals, reasons, looked = Counter(), Counter(), Counter(), Counter()
     for user_id, child_id, at, reason_text, action in rows:
         if action == "refused":
             refusals[user_id] += 1
             continue
+        looked[(user_id, action)] += 1
         day = (user_id, at.date())
         if child_id:
             children.setdefault(day, set()).add(child_id)
@@ -320,7 +375,26 @@ def patrol(db: Session, policy: IndexPolicy, since: datetime) -> dict:
         "out_of_hours": out_of_hours.most_common(),
         "repeated_reasons": [(key, count) for key, count in reasons.most_common() if count >= 5],
         "refusals": refusals.most_common(),
+        "subject_access": [(user_id, count) for (user_id, action), count in looked.most_common()
+                           if action == "subject_access"],
+        "lead_grants": _lead_grants(db, since),
     }
+
+
+def _lead_grants(db: Session, since: datetime) -> list[tuple]:
+    """Every lead professional status granted or withdrawn in the period: (when, by whom, child, to whom, granted)."""
+    sealed = IndexAudit.__table__.c.detail
+    dialect = db.get_bind().dialect
+    grants = []
+    for at, user_id, child_id, detail in db.execute(
+            select(IndexAudit.at, IndexAudit.user_id, IndexAudit.child_id, type_coerce(sealed, Text))
+            .where(IndexAudit.at >= _naive(since), IndexAudit.action == "lead_grant").order_by(IndexAudit.at)):
+        try:
+            detail = sealed.type.process_result_value(detail, dialect) or {}
+        except UndecryptableValue:
+            detail = {}  # altered in the database: the page's chain check names it
+        grants.append((at, user_id, child_id, detail.get("practitioner"), detail.get("granted")))
+    return grants
 
 
 def subject_access(db: Session, child: IndexChild) -> dict:

@@ -48,7 +48,7 @@ def _unique(words: str) -> list[str]:
 
 
 # --- names: common and less common in the UK, from many backgrounds (ASCII only: the
-# look-up form's NAME pattern takes letters, spaces, hyphens and apostrophes) -----------------
+# look-up form takes letters, spaces, hyphens and apostrophes: index/names.py is_full_name) -----------------
 
 GIRLS = _unique("""
 Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Willow Florence Emily Ella Poppy
@@ -407,13 +407,16 @@ class _Maker:
             if rnd() < 0.1:
                 ended_at = reviewed_at + days[int(rnd() * max(1, (now - reviewed_at).days))]
             involvement_id = first_id + index
+            lead = index == 0 and rnd() < 0.25
             rows.append({
                 "id": involvement_id, "child_id": child_id, "practitioner_id": None,
                 "practitioner_name": f"{self.adults[int(rnd() * len(self.adults))]} {self.family[int(rnd() * len(self.family))]}",
                 "job_title": titles[int(rnd() * len(titles))], "organisation": organisation, "contact": self.phone(),
-                "category": category.id, "lead_professional": index == 0 and rnd() < 0.25, "consent": consent,
+                "category": category.id, "lead_professional": lead, "consent": consent,
                 "justification": justification, "named_categories": named, "recorded_at": recorded_at,
                 "reviewed_at": reviewed_at, "ended_at": ended_at,
+                # Made-up leads count as granted (when they were recorded), as a real one is once confirmed.
+                "lead_granted_at": recorded_at if lead else None,
             })
             if self.user_ids and ended_at is None and rnd() < 0.12:
                 raised_at = recorded_at + days[int(rnd() * max(1, (now - recorded_at).days))]

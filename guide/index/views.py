@@ -11,17 +11,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from sqlalchemy import select
 
-from ..crypto import blind_match
-from ..models import IndexChild, User, utcnow
+from ..decisions.steps import walk_for
+from ..models import IndexContactsDraft, User, utcnow
 from ..web import current_user, db, guidance, login_required, roles_required
-from .access import can_use_index
-from .audit import verify
-from .service import IndexService, LookupRequest, Refused, patrol, subject_access
+from .access import can_answer_subject_access, can_grant_lead, can_use_index, is_lead
+from .audit import verify_new
+from .service import IndexService, LookupRequest, Refused, patrol
 
 bp = Blueprint("index", __name__, url_prefix="/index", template_folder="templates")
 
@@ -94,7 +93,8 @@ def child(child_id: int):
         return render_template("refused.html", message=refused.message, walk=None,
                                resume_url=url_for("index.lookup")), refused.status
     return render_template("index/child.html", policy=_policy(), grant=_grant(), walk=request.args.get("walk", "")[:32],
-                           review_due=_review_due(record["mine"]), **record)
+                           review_due=_review_due(record["mine"]), can_grant_lead=can_grant_lead(current_user()),
+                           is_lead=is_lead, **record)
 
 
 def _review_due(involvement) -> bool:
@@ -128,6 +128,14 @@ def record_involvement(child_id: int):
         named_categories=form.getlist("named")))
 
 
+@bp.post("/children/<int:child_id>/involvements/<int:involvement_id>/lead")
+@login_required
+def grant_lead(child_id: int, involvement_id: int):
+    """The index manager or a child protection social worker grants (or withdraws) lead professional status."""
+    granted = request.form.get("lead") == "grant"
+    return _change(child_id, lambda s: s.grant_lead(child_id, _grant(), involvement_id, granted))
+
+
 @bp.post("/children/<int:child_id>/involvement/end")
 @login_required
 def end_involvement(child_id: int):
@@ -157,7 +165,9 @@ def close_concern(child_id: int, concern_id: int):
 def to_record(child_id: int):
     """Add the contacts this user may see to the decision record they are completing."""
     _designated()
-    walk = request.form.get("walk", "")[:32]
+    walk = walk_for(db(), request.form.get("walk", "")[:32], current_user())
+    if walk is None:
+        abort(404)
     try:
         record = _service().view(child_id, _grant())
     except Refused as refused:
@@ -165,10 +175,12 @@ def to_record(child_id: int):
                                resume_url=url_for("index.lookup")), refused.status
     contacts = [f"{i.practitioner_name}, {i.job_title}, {i.organisation} ({_policy().categories[i.category].label}): {i.contact}"
                 for i in record["involvements"] if i.category in _policy().categories]
-    chosen = dict(session.get("index_contacts") or {})
-    chosen[walk] = "\n".join(contacts)
-    session["index_contacts"] = chosen
-    return redirect(url_for("records.new", walk_id=walk), 303)
+    # Kept in the database, encrypted, with the walk: never in the (signed, readable) session cookie.
+    draft = db().get(IndexContactsDraft, walk.id) or IndexContactsDraft(walk_id=walk.id)
+    draft.contacts, draft.at = "\n".join(contacts), utcnow()
+    db().add(draft)
+    db().commit()
+    return redirect(url_for("records.new", walk_id=walk.id), 303)
 
 
 @bp.get("/patrol")
@@ -177,28 +189,27 @@ def manager_patrol():
     days = min(max(request.args.get("days", 7, type=int), 1), 90)
     report = patrol(db(), _policy(), utcnow() - timedelta(days=days))
     users = {u.id: u for u in db().scalars(select(User))}
-    checked, broken, why = verify(current_app.extensions["db_engine"])
+    # Only the entries added since the last check that passed are read here (index/audit.py: verify_new);
+    # the whole trail is verified nightly by `flask --app guide index verify-audit`.
+    checked, broken, why = verify_new(current_app.extensions["db_engine"])
     return render_template("index/patrol.html", report=report, users=users, days=days,
                            chain={"checked": checked, "broken": broken, "why": why})
 
 
 @bp.route("/subject-access", methods=["GET", "POST"])
-@roles_required("records_officer", "index_manager")
+@login_required
 def subject_access_request():
-    result, error = None, None
+    result, error, status = None, None, 200
+    if not can_answer_subject_access(current_user()) and request.method == "GET":
+        abort(403)
     if request.method == "POST":
-        upn = request.form.get("upn", "").strip().upper()[:20]
-        reason_text = request.form.get("reason_text", "").strip()[:500]
-        # The number is encrypted: the child is found through its blind index.
-        found = db().scalar(select(IndexChild).where(blind_match(db(), IndexChild.upn_key, upn))) if upn else None
-        service = _service()
-        if found is None or len(reason_text) < 10:
-            error = "Enter the child's unique number and the subject access request's reference."
-            service._audit("refused", refused="subject access", upn_given=bool(upn))
-        else:
-            service._audit("subject_access", found.id, reason_text=reason_text)
-            result = subject_access(db(), found)
-    return render_template("index/subject_access.html", result=result, error=error, policy=_policy()), (400 if error else 200)
+        try:
+            result = _service().subject_access(request.form.get("upn", "")[:20], request.form.get("reason_text", "")[:100])
+        except Refused as refused:
+            if refused.status == 403:
+                abort(403)  # the same page whatever number was asked for
+            error, status = refused.message, refused.status
+    return render_template("index/subject_access.html", result=result, error=error, policy=_policy()), status
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -211,7 +222,7 @@ def manage_users():
         user = db().get(User, request.form.get("user", type=int))
         designation = request.form.get("designation", "")
         category = request.form.get("service_category", "")
-        if user is None or designation not in ("", "user", "cp_social_worker") or (category and category not in policy.categories):
+        if user is None or designation not in ("", "user", "cp_social_worker", "subject_access") or (category and category not in policy.categories):
             error = "Choose a user, their access and (optionally) their service."
         else:
             before = (user.index_designation, user.service_category)

@@ -11,14 +11,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
 
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, walk_for
-from ..models import DecisionRecord
+from ..models import DecisionRecord, IndexContactsDraft
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
 from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid, known_from_walk
@@ -67,8 +66,8 @@ def new(walk_id: str):
     known = known_from_walk(walk.answers or {})
     if walk.subject_ref:
         known["subject_ref"] = walk.subject_ref
-    values = {**known,
-              "other_practitioners": (session.get("index_contacts") or {}).get(walk.id, "")}
+    copied = db().get(IndexContactsDraft, walk.id)  # contacts copied from the index, if any (index/views.py)
+    values = {**known, "other_practitioners": copied.contacts if copied else ""}
     if request.method == "POST":
         values = form_values()
         try:

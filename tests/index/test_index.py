@@ -70,13 +70,23 @@ def setup_index(app):
             session.add(entry)
             entries[name] = category
     lead = users["lead_professional"]
+    # Lead professional as granted by the index manager (a practitioner's own tick is only a claim).
     session.add(IndexInvolvement(child_id=child.id, practitioner_id=lead.id, practitioner_name="lead-own-entry",
                                  job_title="Therapist", organisation="Org", contact="x", category="therapy",
-                                 lead_professional=True, consent="given"))
+                                 lead_professional=True, consent="given", lead_granted_by=users["index_manager"].id,
+                                 lead_granted_at=dt.datetime.now(dt.timezone.utc)))
     session.commit()
     ids = {name: user.id for name, user in users.items()}
     session.close()
     return ids, entries
+
+
+def designate(app, email, designation):
+    """The index manager's designation of a user, as the users page or `users designate` gives it."""
+    session = app.extensions["db_sessions"]()
+    find_by_email(session, email).index_designation = designation
+    session.commit()
+    session.close()
 
 
 def signed_in(app, name):
@@ -282,6 +292,7 @@ def test_the_manager_patrols_unusual_look_ups(index_app):
 
 def test_subject_access_lists_everything_and_everyone_who_looked(index_app):
     signed_in(index_app, "ordinary") and look_up(signed_in(index_app, "ordinary"))
+    designate(index_app, "rec@example.org", "subject_access")  # subject access is for designated people only
     officer = Client(index_app).sign_in("records")
     officer.get("/index/subject-access")
     page = officer.post("/index/subject-access", {"upn": CHILD["upn"], "reason_text": "SAR-2026-001"}).get_data(as_text=True)
@@ -393,6 +404,7 @@ def test_a_copied_database_file_reveals_no_child_or_practitioner(tmp_path):
     assert by_number.status_code == 303 and f"/index/children/{child_id}?" in by_number.location
     history = manager.get(by_number.location).get_data(as_text=True)
     assert "Full history" in history and "exceptional" in history
+    designate(app, "rec@example.org", "subject_access")
     officer = Client(app).sign_in("records")
     officer.get("/index/subject-access")
     report = officer.post("/index/subject-access", {"upn": SECRET_CHILD["upn"], "reason_text": "SAR-2026-042"})
@@ -443,6 +455,18 @@ def test_the_index_manager_grants_and_withdraws_access(index_app):
     assert signed_in(index_app, "ordinary").get("/index/users").status_code == 403
 
 
+LEGACY_GENESIS = "0" * 64
+
+
+def legacy_entry_hash(prev_hash, at, user_id, action, child_id, reason, reason_text, detail) -> str:
+    """How index audit entries were chained before 0010: SHA-256, no key."""
+    import hashlib
+    import json
+    body = json.dumps([prev_hash, at.strftime("%Y-%m-%dT%H:%M:%S.%f"), user_id, action, child_id, reason, reason_text,
+                       detail], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def test_the_migration_encrypts_the_index_written_before_it_and_back(tmp_path):
     """0008 on an index written in clear: encrypted in place, found by its blind indexes, the audit chain
     intact (it covers the plaintext); going back to 0007 gives the clear rows and name keys again."""
@@ -455,7 +479,6 @@ def test_the_migration_encrypts_the_index_written_before_it_and_back(tmp_path):
     from guide import create_app
     from guide.crypto import KeyRing, new_key
     from guide.db import alembic_config, migrate
-    from guide.index.audit import GENESIS, entry_hash
     from guide.index.service import IndexService, LookupRequest
     from guide.accounts.users import create_user
     if os.environ.get("TEST_POSTGRES_URL"):
@@ -481,11 +504,11 @@ def test_the_migration_encrypts_the_index_written_before_it_and_back(tmp_path):
         connection.execute("INSERT INTO index_changes (id, child_id, at, user_id, change) VALUES (1, 1, "
                            "'2026-01-01 09:00:00.000000', NULL, ?)",
                            (json.dumps({"entity": "involvement", "id": 1, "action": "recorded", "note": "Maximilian"}),))
-        prev = GENESIS
+        prev = LEGACY_GENESIS
         for entry_id, words in ((1, "Looking up Tayowunmi for her assessment"), (2, "Again for Tayowunmi's review")):
             at = dt.datetime(2026, 1, 1, 9, entry_id)
             detail = {"criteria": {"upn": child["upn"], "family_name": child["family_name"]}, "found": "one"}
-            digest = entry_hash(prev, at, None, "lookup", 1, "assessment", words, detail)
+            digest = legacy_entry_hash(prev, at, None, "lookup", 1, "assessment", words, detail)
             connection.execute("INSERT INTO index_audit (id, at, user_id, action, child_id, reason, reason_text, detail, "
                                "prev_hash, hash) VALUES (?, ?, NULL, 'lookup', 1, 'assessment', ?, ?, ?, ?)",
                                (entry_id, at.strftime("%Y-%m-%d %H:%M:%S.%f"), words, json.dumps(detail), prev, digest))
@@ -505,7 +528,10 @@ def test_the_migration_encrypts_the_index_written_before_it_and_back(tmp_path):
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s", "CONTENT_DIR": REAL_CONTENT, "TESTING": True,
                       "ENCRYPTION_KEYS": key})
     engine = app.extensions["db_engine"]
-    assert verify(engine) == (2, None, "")
+    # The entries chained before 0010 are not keyed until `audit rekey` checks and keys them (once).
+    assert "not keyed yet" in verify(engine)[2]
+    assert "2 entries keyed" in app.test_cli_runner().invoke(args=["audit", "rekey"]).output
+    assert verify(engine) == (3, None, "")  # and the record of the re-keying
     session = app.extensions["db_sessions"]()
     user = create_user(session, email="looker@index.test", name="Looker", role="practitioner", agency="Northshire",
                        password=PASSWORD)
@@ -533,7 +559,7 @@ def test_the_migration_encrypts_the_index_written_before_it_and_back(tmp_path):
                        child["postcode"])
         assert json.loads(connection.execute("SELECT change FROM index_changes").fetchone()[0])["note"] == "Maximilian"
         words = connection.execute("SELECT reason_text FROM index_audit ORDER BY id").fetchall()
-        assert words[0][0] == "Looking up Tayowunmi for her assessment" and len(words) == 4
+        assert words[0][0] == "Looking up Tayowunmi for her assessment" and len(words) == 5
     migrate(url, keyring)  # and forward again
 
 
