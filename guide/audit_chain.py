@@ -41,7 +41,7 @@ ENV_KEY = "GUIDE_AUDIT_KEY"
 ENV_CHECKPOINTS = "GUIDE_AUDIT_CHECKPOINTS"
 ENV_CHAINS = "GUIDE_AUDIT_CHAINS"
 DEFAULT_CHAINS = 16
-LEGACY_CHAIN = -1  # entries written before the chains were keyed (migration 0010; `audit rekey`)
+LEGACY_CHAIN = -1  # entries written before the chains were keyed (migration 0014; `audit rekey`)
 
 
 class AuditKeyProblem(Exception):
@@ -319,7 +319,7 @@ def rekey_legacy_chain(connection, key: AuditKey, trail: str, table, entries, ol
         if isinstance(entry.parts, str):
             raise ValueError(f"{trail} audit entry {entry.id}: {entry.parts}")
         if entry.hash is None and entry.prev_hash is None:
-            unsealed += 1  # written before there was a chain, never sealed: only at the end (migration 0010)
+            unsealed += 1  # written before there was a chain, never sealed: only at the end (migration 0014)
         elif unsealed or entry.prev_hash != prev_old or old_hash(prev_old, entry) != entry.hash:
             raise ValueError(f"{trail} audit entry {entry.id} fails its old (unkeyed) check: not re-keyed")
         seq += 1
@@ -330,7 +330,7 @@ def rekey_legacy_chain(connection, key: AuditKey, trail: str, table, entries, ol
 
 
 def legacy_sha256(*parts) -> str:
-    """The unkeyed hash the chains used before migration 0010."""
+    """The unkeyed hash the chains used before migration 0014."""
     body = json.dumps(list(parts), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -194,6 +194,6 @@ def test_the_migration_encrypts_rows_written_before_it(tmp_path):
     user = find_by_email(session, "OLD@example.org ")
     assert user.name == "Olive Oldrow" and user.job_title == "Nurse"
     session.close()
-    # The event from before the audit chain is keyed, with the rest, once: `audit rekey` (migration 0010).
+    # The event from before the audit chain is keyed, with the rest, once: `audit rekey` (migration 0014).
     assert app.test_cli_runner().invoke(args=["audit", "rekey"]).exit_code == 0
     assert verify(app.extensions["db_engine"])[1] is None

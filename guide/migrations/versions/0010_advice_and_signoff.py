@@ -1,7 +1,7 @@
 """advice and sign-off: advisers, advice requests and their messages, record countersignatures
 
-Revision ID: 0012
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 20:10:00
 
 New tables only, and two columns on users (adviser_role, newly_qualified) with defaults, so
@@ -10,7 +10,7 @@ no row needs rewriting. Free text, the child's reference and who signed are encr
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None

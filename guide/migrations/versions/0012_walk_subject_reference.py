@@ -1,7 +1,7 @@
 """a walk may carry the practitioner's reference for the child, encrypted
 
-Revision ID: 0015
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 20:40:00
 
 The reference is optional, given on the flowchart's start page. It tells unfinished walks apart
@@ -12,8 +12,8 @@ are needed to migrate.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
-down_revision = '0013'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """keyed audit chains that grow in parallel; lead professional status granted, not claimed
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 20:30:00
 
 Both audit trails get a `chain` column (the index's also a `seq`): entries are split into
@@ -31,8 +31,8 @@ from guide.key_rotation import encrypt_plaintext_rows
 NAMES = {'family_name': 'index_children.family_name', 'given_name': 'index_children.given_name',
          'dob': 'index_children.dob'}
 
-revision = '0010'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

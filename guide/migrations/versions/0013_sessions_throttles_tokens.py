@@ -1,7 +1,7 @@
 """server-side sessions, sign-in throttles, expiring tokens, live-session joins
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 20:20:00
 
 - user_sessions: a signed-in session kept on the server (the cookie holds only a random id).
@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
-down_revision = '0015'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

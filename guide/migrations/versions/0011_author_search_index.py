@@ -1,7 +1,7 @@
 """the author filter's index: blind indexes of the beginnings of users' name and email words
 
-Revision ID: 0013
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 20:30:00
 
 A records officer's "Practitioner" filter decrypted every user they could see to match part of a
@@ -15,8 +15,8 @@ from alembic import context, op
 from guide.accounts.author_search import keys_for
 from guide.key_rotation import require_keyring
 
-revision = '0013'
-down_revision = '0012'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
