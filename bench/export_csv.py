@@ -103,7 +103,7 @@ def main() -> None:
         migrate(url, keyring)
         with sessions() as db:
             officer = create_user(db, email="bench@example.org", name="Bench Officer", role="records_officer",
-                                  agency="Bench", password="bench-password-123")
+                                  agency="Bench", password="records officer passphrase 2026")
             db.commit()
             officer_id = officer.id
         took = fill(engine, keyring, args.records, officer_id)

@@ -36,7 +36,7 @@ from werkzeug.datastructures import MultiDict
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-EMAIL, TRAINER, PASSWORD = "bench@example.org", "bench-trainer@example.org", "bench-password-2026"
+EMAIL, TRAINER, PASSWORD = "bench@example.org", "bench-trainer@example.org", "journey-timing-passphrase-2026"
 
 # --------------------------------------------------------------------------- a small DOM
 

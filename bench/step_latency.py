@@ -62,7 +62,7 @@ PATH = [
     ("dpa_other_principles", "yes"),
 ]
 EXPECTED_OUTCOME = "share_without_consent_public_interest"
-EMAIL, PASSWORD = "bench@example.org", "bench password 2026 long enough"
+EMAIL, PASSWORD = "bench@example.org", "step timing passphrase 2026"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GOAL_RATIO, GOAL_P99_MS = 3.0, 10.0
 UNCACHED = "guide step, fragment cache off"
