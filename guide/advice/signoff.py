@@ -60,6 +60,19 @@ def signoff_of(db: Session, record_id: str) -> Signoff:
     return Signoff(required=rows.get("required"), done=rows.get("countersigned") or rows.get("returned"))
 
 
+def states_of(db: Session, record_ids: list[str]) -> dict[str, str]:
+    """Each listed record's countersignature state ('awaiting', 'countersigned', 'returned'), in one
+    query; records the policy did not name are left out."""
+    rows: dict[str, dict[str, RecordSignoff]] = {}
+    if record_ids:
+        for row in db.scalars(select(RecordSignoff).where(RecordSignoff.record_id.in_(record_ids))):
+            rows.setdefault(row.record_id, {})[row.state] = row
+    signoffs = {record_id: Signoff(required=states.get("required"),
+                                   done=states.get("countersigned") or states.get("returned"))
+                for record_id, states in rows.items()}
+    return {record_id: signoff.state for record_id, signoff in signoffs.items() if signoff.state}
+
+
 def awaiting(db: Session, user: User) -> list[DecisionRecord]:
     """Records of the adviser's agency awaiting countersignature (latest versions; not their own)."""
     if not is_adviser(user):

@@ -15,12 +15,20 @@ from flask import (
     url_for,
 )
 
+from ..advice.signoff import states_of
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, walk_for
 from ..models import DecisionRecord, IndexContactsDraft
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
-from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid, known_from_walk
+from .form import (
+    BASES,
+    CONSENT_POSITIONS,
+    SHARE_METHODS,
+    YES_NO,
+    RecordInvalid,
+    known_from_walk,
+)
 from .saving import correct_record, latest_version, save_record, versions
 from .visibility import RecordFilter, can_view, records_page, visible_records
 
@@ -184,6 +192,7 @@ def index():
         db().commit()
     query = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
     return render_template("records/records.html", records=rows, total=total, page=page, wanted=wanted, query=query,
+                           signoffs=states_of(db(), [record.id for record in rows]),
                            decisions=guidance().content.decisions,
                            flowcharts=guidance().content.flowcharts, consent_positions=CONSENT_POSITIONS,
                            pdf_limit=PDF_BUNDLE_LIMIT)

@@ -143,3 +143,16 @@ def test_the_record_holds_the_advice_and_the_pdf_shows_it_with_the_countersignat
     actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.object_id == record_id))]
     session.close()
     assert "record.countersignature_required" in actions and "record.countersigned" in actions
+
+
+def test_the_records_list_shows_which_records_await_countersignature(advice_app):
+    pat = signed_in(advice_app, "practitioner")
+    awaiting_id = record(pat, WITHOUT_CONSENT)
+    record(pat, NOT_SHARED)
+    listing = text(pat.get("/records"))
+    assert listing.count("Awaiting countersignature") == 1  # the policy names only the share without consent
+    ada = signed_in(advice_app, "adviser")
+    ada.get(f"/advice/records/{awaiting_id}")
+    assert ada.post(f"/advice/records/{awaiting_id}", {"action": "countersign"}).status_code == 303
+    listing = text(pat.get("/records"))
+    assert "Awaiting countersignature" not in listing and listing.count("Countersigned") == 1
