@@ -13,6 +13,7 @@ from tests.advice.conftest import ADVISERS, add_advisers
 from tests.conftest import PASSWORD, USERS
 from tests.decisions.test_browser import (
     AXE,
+    fill_share_without_consent_record as shared_fill,
     SHARE_WITHOUT_CONSENT,
     answer_with_mouse,
     assert_accessible,
@@ -50,25 +51,7 @@ def signed_in_page(browser: Browser, base: str, email: str) -> Page:
 
 
 def fill_share_without_consent_record(page: Page) -> None:
-    page.get_by_label("Reference for the child or young person").fill("NH-2026-0042")
-    page.get_by_label("Consent refused").check()
-    page.locator("#advice_sought").check()
-    page.get_by_label("Who did you ask?").fill("Ada Adviser, named nurse (advice in the guide)")
-    page.get_by_label("What information are you sharing?").fill("Weight charts and missed appointments.")
-    page.get_by_label("Name of the person you are sharing with").fill("Dana Social")
-    page.get_by_label("Their job title").fill("Social worker")
-    page.get_by_label("Their organisation").fill("Northshire Children's Services")
-    page.get_by_label("Their contact details").fill("0100 000 0000")
-    page.get_by_label("Secure email").check()
-    page.get_by_label("Day").fill("20")
-    page.get_by_label("Month").fill("11")
-    page.get_by_label("Year").fill("2026")
-    page.locator("#person_told-2").check()
-    page.get_by_label("Why has the person not been told?").fill("Telling the father would put the child at risk.")
-    page.get_by_label(re.compile("Public interest")).check()
-    page.get_by_label("Why does it apply in this case?").fill("Reasonable cause to believe the child is at risk of significant harm.")
-    for box in page.locator("input[name=checklist]").all():
-        box.check()
+    shared_fill(page, adviser="Ada Adviser, named nurse (advice in the guide)")
 
 
 def test_unsure_ask_advice_change_an_answer_record_and_countersign(browser: Browser, served):

@@ -81,6 +81,29 @@ def answer_with_mouse(page: Page, question: str, value: str, check_a11y: bool = 
     page.get_by_role("button", name="Continue").click()
 
 
+
+def fill_share_without_consent_record(page: Page, adviser: str) -> None:
+    """The record form of a share without consent, filled in as a practitioner would (advice from `adviser`)."""
+    page.get_by_label("Reference for the child or young person").fill("NH-2026-0042")
+    page.get_by_label("Consent refused").check()
+    page.locator("#advice_sought").check()
+    page.get_by_label("Who did you ask?").fill(adviser)
+    page.get_by_label("What information are you sharing?").fill("Weight charts and missed appointments.")
+    page.get_by_label("Name of the person you are sharing with").fill("Dana Social")
+    page.get_by_label("Their job title").fill("Social worker")
+    page.get_by_label("Their organisation").fill("Northshire Children's Services")
+    page.get_by_label("Their contact details").fill("0100 000 0000")
+    page.get_by_label("Secure email").check()
+    page.get_by_label("Day").fill("20")
+    page.get_by_label("Month").fill("11")
+    page.get_by_label("Year").fill("2026")
+    page.locator("#person_told-2").check()
+    page.get_by_label("Why has the person not been told?").fill("Telling the father would put the child at risk.")
+    page.get_by_label(re.compile("Public interest")).check()
+    page.get_by_label("Why does it apply in this case?").fill("Reasonable cause to believe the child is at risk of significant harm.")
+    for box in page.locator("input[name=checklist]").all():
+        box.check()
+
 def test_a_practitioner_walks_to_share_without_consent_and_saves_the_record(watched: Page, live_server):
     base, app = live_server
     page = watched
@@ -101,25 +124,7 @@ def test_a_practitioner_walks_to_share_without_consent_and_saves_the_record(watc
     page.get_by_role("button", name="Save decision record").click()
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     assert_accessible(page)
-    page.get_by_label("Reference for the child or young person").fill("NH-2026-0042")
-    page.get_by_label("Consent refused").check()
-    page.locator("#advice_sought").check()
-    page.get_by_label("Who did you ask?").fill("Sam Lead, named nurse")
-    page.get_by_label("What information are you sharing?").fill("Weight charts and missed appointments.")
-    page.get_by_label("Name of the person you are sharing with").fill("Dana Social")
-    page.get_by_label("Their job title").fill("Social worker")
-    page.get_by_label("Their organisation").fill("Northshire Children's Services")
-    page.get_by_label("Their contact details").fill("0100 000 0000")
-    page.get_by_label("Secure email").check()
-    page.get_by_label("Day").fill("20")
-    page.get_by_label("Month").fill("11")
-    page.get_by_label("Year").fill("2026")
-    page.locator("#person_told-2").check()
-    page.get_by_label("Why has the person not been told?").fill("Telling the father would put the child at risk.")
-    page.get_by_label(re.compile("Public interest")).check()
-    page.get_by_label("Why does it apply in this case?").fill("Reasonable cause to believe the child is at risk of significant harm.")
-    for box in page.locator("input[name=checklist]").all():
-        box.check()
+    fill_share_without_consent_record(page, adviser="Sam Lead, named nurse")
     page.get_by_role("button", name="Save decision record").click()
     panel = page.locator(".govuk-panel")
     expect(panel).to_contain_text("Decision record saved")
