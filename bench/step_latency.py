@@ -44,8 +44,8 @@ sys.path.insert(0, str(REPO))
 from bench_servers import bare_app, guide_app  # noqa: E402
 
 FLOWCHART = "confidentiality"
-# purpose → … → dpa_other_principles → share_without_consent_public_interest: consent refused,
-# no statutory duty, significant harm, public interest, then the five DPA 1998 questions.
+# purpose → … → public_interest → share_without_consent_public_interest: consent refused,
+# no statutory duty, significant harm, public interest.
 PATH = [
     ("purpose", "yes"),
     ("identifiable", "yes"),
@@ -55,11 +55,6 @@ PATH = [
     ("statutory", "no"),
     ("harm_threshold", "yes"),
     ("public_interest", "yes"),
-    ("dpa_fair", "yes_told"),
-    ("dpa_schedule2", "yes"),
-    ("dpa_sensitive", "no"),
-    ("dpa_compatible", "yes_compatible"),
-    ("dpa_other_principles", "yes"),
 ]
 EXPECTED_OUTCOME = "share_without_consent_public_interest"
 EMAIL, PASSWORD = "bench@example.org", "step timing passphrase 2026"
