@@ -251,7 +251,8 @@ class User:
             if re.search(r"^/records/[0-9a-f]+/saved$", self.url):
                 return
             buttons = [" ".join(b.text().split()) for b in self.main.find_all("button")]
-            main_button = next(b for b in buttons if b and "look up" not in b.lower())
+            main_button = next((b for b in buttons if "save decision record" in b.lower()), None) or next(
+                b for b in buttons if b and "look up" not in b.lower())
             self.press(main_button, choose=choose, fill=True)
         raise AssertionError(f"{self.name}: the record was not saved ({self.url})")
 
@@ -272,28 +273,38 @@ RECORD_CHOICES = {"advice_sought": "no", "share_method": "secure_email", "person
                   "basis": "public_interest"}
 
 
-def should_i_share(user: User, answers: dict, choices: dict, record: bool = True) -> None:
+def start_from_home(user: User, flowchart: str = "confidentiality") -> None:
+    """From the home page: choose the decision (a radio) and press Start now; older pages had a link
+    to the flowchart's own start page and a Start button there, which this follows when it meets them."""
     user.open("/")
-    user.follow("Should I share")
+    if any(i.attrs.get("name") == "flowchart" for i in user.main.find_all("input")):
+        user.press("Start", choose={"flowchart": flowchart})
+    else:
+        user.follow("Should I share")
     if "/walks/" not in user.url:
         user.press("Start")
-    user.answer_questions(answers)
+
+
+def to_the_record(user: User) -> None:
+    """After the last question: the record form, wherever it is (on the outcome page, or one link away)."""
     if user.url.endswith("/check"):
         user.follow("Continue")
-    if record:
+    if not any("save decision record" in " ".join(b.text().split()).lower() for b in user.main.find_all("button")):
         user.follow("Record your decision")
+
+
+def should_i_share(user: User, answers: dict, choices: dict, record: bool = True) -> None:
+    start_from_home(user)
+    user.answer_questions(answers)
+    if record:
+        to_the_record(user)
         user.record(choices)
 
 
 def seek_advice(user: User) -> None:
-    user.open("/")
-    user.follow("Should I share")
-    if "/walks/" not in user.url:
-        user.press("Start")
+    start_from_home(user)
     user.answer_questions({}, default="not_sure")
-    if user.url.endswith("/check"):
-        user.follow("Continue")
-    user.follow("Record your decision")
+    to_the_record(user)
     user.record({"advice_sought": "yes"})
 
 

@@ -51,7 +51,7 @@ def test_a_post_without_csrf_token_is_refused(client, app):
 def test_oversized_fields_are_refused(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "no")])
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     before = table_snapshot(app)
     response = client.post(f"/walks/{walk_id}/record", {"subject_ref": "X" * 101, "consent_position": "refused",
                                                        "advice_sought": "no", "notes": "n" * 5001})
@@ -66,7 +66,7 @@ def test_oversized_fields_are_refused(client, app):
 def test_script_in_free_text_is_escaped_and_markdown_sanitised(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "no")])
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     response = client.post(f"/walks/{walk_id}/record", {
         "subject_ref": hostile[:100], "consent_position": "refused", "advice_sought": "no",

@@ -47,7 +47,7 @@ def test_a_lone_surrogate_in_a_record_field_is_refused(app, api_headers):
     # A form cannot carry one: its bytes are read with replacement characters, and saved as such.
     person = Client(app).sign_in("practitioner")
     walk_id = walk_to(person, [("purpose", "no")])
-    person.get(f"/walks/{walk_id}/record")
+    person.get(f"/walks/{walk_id}/outcome")
     raw = f"csrf_token={person.token}&subject_ref=A%ED%A0%80B&consent_position=refused&advice_sought=no"
     response = person.http.post(f"/walks/{walk_id}/record", data=raw, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 303

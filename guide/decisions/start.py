@@ -17,6 +17,11 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 @bp.get("/")
 @login_required
 def home():
+    return home_page()
+
+
+def home_page(errors: dict | None = None, chosen: str = "", reference: str = ""):
+    """The start page: what do you need to decide (started from here), and what you left unfinished."""
     user = current_user()
     recent = list(db().scalars(
         select(Walk).where(Walk.user_id == user.id,
@@ -27,7 +32,8 @@ def home():
         chart = guidance().content.flowcharts.get(walk.flowchart_id)
         if chart is not None:
             unfinished.append((walk, chart, position(guidance(), walk)))
-    return render_template("decisions/home.html", flowcharts=guidance().listed_flowcharts(), unfinished=unfinished)
+    return render_template("decisions/home.html", flowcharts=guidance().listed_flowcharts(), unfinished=unfinished,
+                           errors=errors or {}, chosen=chosen, reference=reference), (400 if errors else 200)
 
 
 @bp.get("/flowcharts/<flowchart_id>")

@@ -1,4 +1,5 @@
-"""The "should I share?" journey: one question per page, check your answers, the outcome, the diagram."""
+"""The "should I share?" journey: one question per page, then the outcome (what to do now, your answers to check,
+and the record to save on the same page), and the diagram."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import Markup
 
 from ..web import current_user, db, guidance, login_required
+from .start import home_page
 from .steps import StepRefused, answer, discard_walk, is_recorded, position, start_walk, walk_for
 
 bp = Blueprint("walks", __name__, template_folder="templates")
@@ -31,7 +33,7 @@ def _next_url(walk, where, *, after_change: bool = False) -> str:
     if where.finished:
         if guidance().is_case(walk.flowchart_id):
             return url_for("study.review", walk_id=walk.id)
-        return url_for("walks.check", walk_id=walk.id)
+        return url_for("walks.outcome", walk_id=walk.id)
     return url_for("walks.step", walk_id=walk.id, question_id=where.current.id,
                    **({"change": 1} if after_change else {}))
 
@@ -39,12 +41,36 @@ def _next_url(walk, where, *, after_change: bool = False) -> str:
 @bp.post("/flowcharts/<flowchart_id>/start")
 @login_required
 def start(flowchart_id: str):
+    chart = guidance().content.flowcharts.get(flowchart_id) or abort(404)
     reference = request.form.get("subject_ref", "").strip()
     if len(reference) > REFERENCE_LIMIT:
-        chart = guidance().content.flowcharts.get(flowchart_id) or abort(404)
         return render_template("decisions/flowchart_start.html", chart=chart, reference=reference,
                                key_questions=[q for q in chart.questions.values() if q.key],
-                               errors={"subject_ref": f"The reference must be {REFERENCE_LIMIT} characters or fewer"}), 400
+                               errors={"subject_ref": _too_long_reference()}), 400
+    return _begin(flowchart_id, reference)
+
+
+@bp.post("/start")
+@login_required
+def start_from_home():
+    """The start page's own form: which decision, and (optionally) your reference for the child."""
+    chosen = request.form.get("flowchart", "")
+    reference = request.form.get("subject_ref", "").strip()
+    errors = {}
+    if chosen not in {chart.id for chart in guidance().listed_flowcharts()}:
+        errors["flowchart"] = "Select what you need to decide"
+    if len(reference) > REFERENCE_LIMIT:
+        errors["subject_ref"] = _too_long_reference()
+    if errors:
+        return home_page(errors, chosen=chosen, reference=reference[:REFERENCE_LIMIT * 2])
+    return _begin(chosen, reference)
+
+
+def _too_long_reference() -> str:
+    return f"The reference must be {REFERENCE_LIMIT} characters or fewer"
+
+
+def _begin(flowchart_id: str, reference: str):
     try:
         walk = start_walk(db(), guidance(), current_user(), flowchart_id, subject_ref=reference)
     except StepRefused:
@@ -85,7 +111,7 @@ def step(walk_id: str, question_id: str):
     path_ids = [q.id for q, _ in where.path]
     index = path_ids.index(question_id) if question_id in path_ids else len(path_ids)
     if changing:
-        back_url = url_for("walks.check", walk_id=walk.id)
+        back_url = url_for("walks.outcome", walk_id=walk.id) + "#answers"
     elif index > 0:
         back_url = url_for("walks.step", walk_id=walk.id, question_id=path_ids[index - 1])
     elif case:
@@ -115,13 +141,9 @@ def discard(walk_id: str):
 @bp.get("/walks/<walk_id>/check")
 @login_required
 def check(walk_id: str):
+    # Your answers are checked on the outcome page now, beside the record they go into; old links land there.
     walk = _walk_or_404(walk_id)
-    where = position(guidance(), walk)
-    if not where.finished:
-        return redirect(_next_url(walk, where))
-    compared = guidance().scenarios.get(walk.case_id) if walk.case_id else None
-    return render_template("decisions/check_answers.html", walk=walk, where=where, chart=guidance().flowchart(walk.flowchart_id),
-                           recorded=is_recorded(db(), walk), compared=compared)
+    return redirect(url_for("walks.outcome", walk_id=walk.id) + "#answers")
 
 
 @bp.get("/walks/<walk_id>/outcome")
@@ -131,11 +153,20 @@ def outcome(walk_id: str):
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(_next_url(walk, where))
+    return outcome_page(walk, where)
+
+
+def outcome_page(walk, where, *, values: dict | None = None, errors: dict | None = None, status: int = 200):
+    """What to do now, then your answers and the record to save (with what the walk knows filled in)."""
+    from ..records.web_form import record_section  # the record is its own journey; only its section is shown here
     chart = guidance().flowchart(walk.flowchart_id)
+    recorded = is_recorded(db(), walk)
+    section = None if (chart.is_process or recorded) else record_section(walk, where, values=values, errors=errors)
     return render_template("decisions/outcome.html", walk=walk, where=where, chart=chart,
                            decision=guidance().content.decisions.get(where.outcome.decision),
                            next_chart=guidance().content.flowcharts.get(where.outcome.next_flowchart),
-                           recorded=is_recorded(db(), walk))
+                           recorded=recorded, record=section,
+                           compared=guidance().scenarios.get(walk.case_id) if walk.case_id else None), status
 
 
 @bp.get("/walks/<walk_id>/diagram")

@@ -180,7 +180,7 @@ def to_record(child_id: int):
     draft.contacts, draft.at = "\n".join(contacts), utcnow()
     db().add(draft)
     db().commit()
-    return redirect(url_for("records.new", walk_id=walk.id), 303)
+    return redirect(url_for("walks.outcome", walk_id=walk.id) + "#record", 303)
 
 
 @bp.get("/patrol")

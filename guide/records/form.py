@@ -36,10 +36,10 @@ YES_NO = {"yes": "Yes", "no": "No"}
 
 
 # The fields in the order the form asks for them, so the error summary lists problems in page order.
-FIELD_ORDER = ("correction_reason", "subject_ref", "consent_position", "consent_note", "advice_sought", "advice_from",
-               "information_shared", "recipient_name", "recipient_job_title", "recipient_organisation",
-               "recipient_contact", "share_method", "method_detail", "shared_on", "person_told", "not_told_reason",
-               "basis", "basis_detail", "checklist", "other_practitioners", "notes")
+FIELD_ORDER = ("correction_reason", "subject_ref", "consent_position", "consent_note", "information_shared",
+               "recipient_name", "recipient_job_title", "recipient_organisation", "recipient_contact", "share_method",
+               "method_detail", "shared_on", "person_told", "not_told_reason", "basis", "basis_detail",
+               "advice_sought", "advice_from", "checklist", "other_practitioners", "notes")
 
 # What the walk's key answers already say (their ids and values are kept stable: content/flowcharts.yaml).
 CONSENT_FROM_WALK = {"yes_explicit": "explicit", "yes_implied": "implied", "refused": "refused",

@@ -18,81 +18,44 @@ from flask import (
 from ..advice.signoff import states_of
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, walk_for
-from ..models import DecisionRecord, IndexContactsDraft
+from ..models import DecisionRecord
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
-from .form import (
-    BASES,
-    CONSENT_POSITIONS,
-    SHARE_METHODS,
-    YES_NO,
-    RecordInvalid,
-    known_from_walk,
-)
+from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
 from .saving import correct_record, latest_version, save_record, versions
 from .visibility import RecordFilter, can_view, records_page, visible_records
+from .web_form import form_context, form_values, posted_new_record
 
 bp = Blueprint("records", __name__, template_folder="templates")
 
 PAGE_SIZE = 25
 
 
-def form_values() -> dict:
-    """The record form as the checks expect it: lists for checkboxes, one ISO date from day/month/year."""
-    raw = {key: value for key, value in request.form.items()}
-    raw["checklist"] = request.form.getlist("checklist")
-    day, month, year = (request.form.get(f"shared_on-{part}", "").strip() for part in ("day", "month", "year"))
-    if day or month or year:
-        raw["shared_on"] = f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}" if (
-            day.isdigit() and month.isdigit() and year.isdigit()) else "invalid"
-    return raw
-
-
-def _options(mapping: dict) -> list[dict]:
-    return [{"value": value, "text": text} for value, text in mapping.items()]
-
-
-def _form_context(decision_id: str) -> dict:
-    return {
-        "decision": guidance().content.decisions[decision_id],
-        "checklist": guidance().content.sharing_checklist,
-        "consent_positions": _options(CONSENT_POSITIONS), "share_methods": _options(SHARE_METHODS),
-        "bases": _options(BASES), "yes_no": _options(YES_NO),
-    }
-
-
 @bp.route("/walks/<walk_id>/record", methods=["GET", "POST"])
 @login_required
 def new(walk_id: str):
+    """Save a new record. Its form is on the outcome page; a problem shows that page again with the errors."""
+    from ..decisions.views import outcome_page
     walk = walk_for(db(), walk_id, current_user())
     if walk is None:
         abort(404)
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
-    errors = {}
-    known = known_from_walk(walk.answers or {})
-    if walk.subject_ref:
-        known["subject_ref"] = walk.subject_ref
-    copied = db().get(IndexContactsDraft, walk.id)  # contacts copied from the index, if any (index/views.py)
-    values = {**known, "other_practitioners": copied.contacts if copied else ""}
-    if request.method == "POST":
-        values = form_values()
-        try:
-            record = save_record(db(), guidance(), walk, current_user(), values)
-        except RecordInvalid as invalid:
-            db().rollback()
-            errors = invalid.errors
-        except StepRefused as refused:
-            db().rollback()
-            return render_template("refused.html", message=refused.message, walk=walk,
-                                   resume_url=url_for("records.index")), refused.status
-        else:
-            db().commit()
-            return redirect(url_for("records.saved", record_id=record.id), 303)
-    return render_template("records/record_form.html", walk=walk, where=where, errors=errors, values=values,
-                           action=url_for("records.new", walk_id=walk.id), correcting=None, from_walk=set(known),
-                           **_form_context(where.outcome.decision)), (400 if errors else 200)
+    if request.method == "GET" and not guidance().is_case(walk.flowchart_id):
+        return redirect(url_for("walks.outcome", walk_id=walk.id) + "#record")
+    values = posted_new_record(walk) if request.method == "POST" else {}
+    try:
+        record = save_record(db(), guidance(), walk, current_user(), values)
+    except RecordInvalid as invalid:
+        db().rollback()
+        return outcome_page(walk, where, values=values, errors=invalid.errors, status=400)
+    except StepRefused as refused:
+        db().rollback()
+        return render_template("refused.html", message=refused.message, walk=walk,
+                               resume_url=url_for("records.index")), refused.status
+    db().commit()
+    return redirect(url_for("records.saved", record_id=record.id), 303)
 
 
 def _visible_or_404(record_id: str) -> DecisionRecord:
@@ -150,7 +113,7 @@ def correct(record_id: str):
             return redirect(url_for("records.saved", record_id=new_version.id), 303)
     return render_template("records/record_form.html", walk=None, where=None, errors=errors, values=values,
                            action=url_for("records.correct", record_id=record.id), correcting=record,
-                           **_form_context(record.decision)), (400 if errors else 200)
+                           **form_context(record.decision)), (400 if errors else 200)
 
 
 PDF_BUNDLE_LIMIT = 200

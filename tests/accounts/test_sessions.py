@@ -114,7 +114,7 @@ def test_the_timeout_warning_is_on_signed_in_pages(app):
 def test_a_form_sent_after_the_timeout_keeps_what_was_typed(app):
     person = Client(app).sign_in("practitioner")
     walk_id = walk_to(person, [("purpose", "yes"), ("consent", "no"), ("lawful", "yes")])
-    person.get(f"/walks/{walk_id}/record")
+    person.get(f"/walks/{walk_id}/outcome")
     age_sessions(app, last_seen_at=timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1))
     before = table_snapshot(app)
     typed = dict(SHARE_WITHOUT_CONSENT, information_shared="Weight charts,\nmissed appointments & <notes>.")

@@ -100,7 +100,7 @@ def test_an_anonymous_request_never_shows_the_childs_reference(advice_app):
     # The reference field sits in the page even when "No" is chosen: what was typed there is not kept.
     response = ask(pat, advice_app, walk_id, named="no", subject_ref="NH-2026-0042")
     request_id = response.location.rsplit("/", 1)[1]
-    pat.get(f"/walks/{walk_id}/record")
+    pat.get(f"/walks/{walk_id}/outcome")
     assert pat.post(f"/walks/{walk_id}/record", SHARE_WITHOUT_CONSENT).status_code == 303  # the record names NH-2026-0042
     for who in ("adviser", "second_adviser"):
         adviser = signed_in(advice_app, who)

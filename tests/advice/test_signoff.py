@@ -17,7 +17,7 @@ NOT_SHARED = [("purpose", "no")]
 
 def record(client, answers, **details) -> str:
     walk_id = walk_to(client, answers)
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     data = dict(SHARE_WITHOUT_CONSENT, **details) if answers == WITHOUT_CONSENT else {
         "subject_ref": "NH-1", "consent_position": "refused", "advice_sought": "no", **details}
     response = client.post(f"/walks/{walk_id}/record", data)
@@ -125,7 +125,7 @@ def test_the_record_holds_the_advice_and_the_pdf_shows_it_with_the_countersignat
     ada.post(f"/advice/requests/{request_id}/messages", {"kind": "advice", "text": "Refused consent: weigh the public interest."})
     for question, value in WITHOUT_CONSENT[1:]:
         pat.answer(walk_id, question, value)
-    pat.get(f"/walks/{walk_id}/record")
+    pat.get(f"/walks/{walk_id}/outcome")
     record_id = pat.post(f"/walks/{walk_id}/record", SHARE_WITHOUT_CONSENT).location.split("/")[2]
     session = advice_app.extensions["db_sessions"]()
     stored = session.get(DecisionRecord, record_id).body["advice"]

@@ -34,9 +34,9 @@ def test_a_conversation_from_first_message_to_saved_record(watched: Page, live_s
     expect(page.locator(".app-chat")).to_contain_text("I understood “haven't asked” as")
     assert_accessible(page)
     page.get_by_role("button", name="Record your decision").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Record your decision")
-    page.get_by_label("Reference for the child or young person").fill("LC-2")
-    page.get_by_role("radio", name="Consent not sought").check()
+    expect(page.get_by_role("heading", level=2, name="Record your decision")).to_be_visible()
+    page.get_by_label("Your reference for the child or young person").fill("LC-2")
+    # "I haven't asked" settled the consent position (not sought): the form asks only why.
     page.get_by_label("Why was consent not sought?").fill("I will ask the girls' parents first.")
     page.locator("#advice_sought-2").check()
     page.get_by_role("button", name="Save decision record").click()

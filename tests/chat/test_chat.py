@@ -94,7 +94,7 @@ def test_a_conversation_from_story_to_outcome_to_the_same_decision_record(person
     assert walk.answers["consent"] == "refused"
     session.close()
     # The same record form, the same record, the same audit as the form journey.
-    person.get(f"/walks/{walk.id}/record")
+    person.get(f"/walks/{walk.id}/outcome")
     response = person.post(f"/walks/{walk.id}/record", {
         "subject_ref": "CHAT-1", "consent_position": "refused", "advice_sought": "no",
         "information_shared": "What she told me.", "recipient_name": "Duty social worker", "recipient_job_title": "Social worker",

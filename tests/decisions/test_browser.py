@@ -69,7 +69,8 @@ def sign_in(page: Page, base: str, who: str = "practitioner") -> None:
 
 
 def start_should_i_share(page: Page) -> None:
-    page.get_by_role("link", name=re.compile("Should I share")).first.click()
+    """From the start page: choose the decision and press Start now."""
+    page.get_by_label("Should I share information?").check()
     page.get_by_role("button", name="Start now").click()
 
 
@@ -83,26 +84,25 @@ def answer_with_mouse(page: Page, question: str, value: str, check_a11y: bool = 
 
 
 def fill_share_without_consent_record(page: Page, adviser: str) -> None:
-    """The record form of a share without consent, filled in as a practitioner would (advice from `adviser`)."""
-    page.get_by_label("Reference for the child or young person").fill("NH-2026-0042")
-    page.get_by_label("Consent refused").check()
-    page.locator("#advice_sought").check()
-    page.get_by_label("Who did you ask?").fill(adviser)
+    """The record form of a share without consent, filled in as a practitioner would (advice from `adviser`).
+    The consent position and the legal basis are settled by the answers, so not asked."""
+    page.get_by_label("Your reference for the child or young person").fill("NH-2026-0042")
     page.get_by_label("What information are you sharing?").fill("Weight charts and missed appointments.")
-    page.get_by_label("Name of the person you are sharing with").fill("Dana Social")
+    page.get_by_label("Their name").fill("Dana Social")
     page.get_by_label("Their job title").fill("Social worker")
     page.get_by_label("Their organisation").fill("Northshire Children's Services")
-    page.get_by_label("Their contact details").fill("0100 000 0000")
-    page.get_by_label("Secure email").check()
+    page.get_by_label("Their telephone number or secure email address").fill("0100 000 0000")
+    page.get_by_role("radio", name="Secure email").check()
     page.get_by_label("Day").fill("20")
     page.get_by_label("Month").fill("11")
     page.get_by_label("Year").fill("2026")
     page.locator("#person_told-2").check()
-    page.get_by_label("Why has the person not been told?").fill("Telling the father would put the child at risk.")
-    page.get_by_label(re.compile("Public interest")).check()
-    page.get_by_label("Why does it apply in this case?").fill("Reasonable cause to believe the child is at risk of significant harm.")
-    for box in page.locator("input[name=checklist]").all():
-        box.check()
+    page.get_by_label("Why not?").fill("Telling the father would put the child at risk.")
+    page.get_by_label("Why does sharing without consent apply in this case?").fill(
+        "Reasonable cause to believe the child is at risk of significant harm.")
+    page.locator("#advice_sought").check()
+    page.get_by_label("Who did you ask?").fill(adviser)
+    page.get_by_label("I have done, or will do, each of these").check()
 
 def test_a_practitioner_walks_to_share_without_consent_and_saves_the_record(watched: Page, live_server):
     base, app = live_server
@@ -112,13 +112,10 @@ def test_a_practitioner_walks_to_share_without_consent_and_saves_the_record(watc
     start_should_i_share(page)
     for question, value in SHARE_WITHOUT_CONSENT:
         answer_with_mouse(page, question, value, check_a11y=True)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
-    assert_accessible(page)
-    page.get_by_role("button", name="Continue").click()
-    expect(page.locator("h1")).to_be_visible()
-    assert_accessible(page)
-    page.get_by_role("button", name="Record your decision").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Record your decision")
+    # One page after the questions: what to do now, the answers to check, and the record.
+    expect(page).to_have_url(re.compile("/outcome$"))
+    expect(page.get_by_role("heading", level=2, name="Check your answers")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="Record your decision")).to_be_visible()
     assert_accessible(page)
     # Saving with nothing filled in shows the error summary, which takes focus.
     page.get_by_role("button", name="Save decision record").click()
@@ -147,8 +144,8 @@ def test_changing_an_answer_from_check_your_answers(watched: Page, live_server):
     start_should_i_share(page)
     for question, value in SHARE_WITH_CONSENT:
         answer_with_mouse(page, question, value)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
-    expect(page.locator("main")).to_contain_text("Share, within the limits of the consent given")
+    expect(page.get_by_role("heading", level=2, name="Check your answers")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text("Share, within the limits of the consent given")
     page.get_by_role("link", name="Change Do you have consent to share?").click()
     expect(page.locator("input[name=answer][value=yes_explicit]")).to_be_checked()
     page.locator("input[name=answer][value=refused]").check()
@@ -156,7 +153,7 @@ def test_changing_an_answer_from_check_your_answers(watched: Page, live_server):
     # Only the questions the new answer opens are asked; the rest are kept.
     for question, value in [("statutory", "no"), ("harm_threshold", "yes"), ("public_interest", "yes")]:
         answer_with_mouse(page, question, value)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    expect(page).to_have_url(re.compile("/outcome$"))
     rows = page.locator(".govuk-summary-list__row")
     expect(rows.filter(has_text="Do you have consent to share?")).to_contain_text("refused", ignore_case=True)
     # Issue 11: with a concern about significant harm the Act's checks are settled, not asked.
@@ -183,8 +180,8 @@ def test_a_walk_and_its_record_with_the_keyboard_only(watched: Page, live_server
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Information sharing guide")
-    tab_to(page, "a[href='/flowcharts/confidentiality']")
-    page.keyboard.press("Enter")
+    tab_to(page, "input[name=flowchart][value=confidentiality]")
+    page.keyboard.press("Space")
     tab_to(page, "button.govuk-button--start")
     page.keyboard.press("Enter")
     for question, value in [("purpose", "yes"), ("identifiable", "yes"), ("confidential", "yes"),
@@ -200,29 +197,17 @@ def test_a_walk_and_its_record_with_the_keyboard_only(watched: Page, live_server
         assert page.evaluate("() => document.activeElement.checked")
         tab_to(page, "button.govuk-button")
         page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
-    tab_to(page, "a.govuk-button")
-    page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile("/outcome$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Seek consent before you share")
-    tab_to(page, "a.govuk-button")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile("/record$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Record your decision")
     tab_to(page, "#subject_ref")
     page.keyboard.type("KB-7")
-    tab_to(page, "input[name=consent_position]")
-    for _ in range(4):
-        if page.evaluate("() => document.activeElement.value") == "not_sought":
-            break
-        page.keyboard.press("ArrowDown")
-    page.keyboard.press("Space")
+    # Consent not asked for is settled by the answers ("not sought"): the form asks only why.
     tab_to(page, "#consent_note")
     page.keyboard.type("I am going to ask the mother first.")
     tab_to(page, "input[name=advice_sought]")
-    page.keyboard.press("ArrowRight")  # inline radios: Yes, then No
+    page.keyboard.press("ArrowDown")  # Yes, then No
     page.keyboard.press("Space")
-    tab_to(page, "button.govuk-button")
+    tab_to(page, "button.govuk-button[type=submit]:not(.govuk-button--secondary)")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-panel")).to_contain_text("Decision record saved")
     session = app.extensions["db_sessions"]()
@@ -256,7 +241,8 @@ def test_the_journey_works_without_javascript(browser, live_server):
     start_should_i_share(page)
     for question, value in [("purpose", "no")]:
         answer_with_mouse(page, question, value)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    expect(page).to_have_url(re.compile("/outcome$"))
+    expect(page.get_by_role("heading", level=2, name="Check your answers")).to_be_visible()
     context.close()
 
 

@@ -27,7 +27,7 @@ def test_the_reference_is_filled_into_the_record(client):
     client.sign_in("practitioner")
     walk_id = start_with_reference(client, "AB-12")
     client.answer(walk_id, "purpose", "no")
-    page = client.get(f"/walks/{walk_id}/record").get_data(as_text=True)
+    page = client.get(f"/walks/{walk_id}/outcome").get_data(as_text=True)
     assert 'value="AB-12"' in page
 
 

@@ -30,11 +30,10 @@ RECORD = {
 
 
 def record_form(client, walk_id, subject_ref):
-    """The record form, confirming every point about sharing properly it asks for."""
-    page = text(client.get(f"/walks/{walk_id}/record"))
-    checklist = sorted(set(re.findall(r'name="checklist" type="checkbox" value="([a-z_]+)"', page)
-                           + re.findall(r'name="checklist" value="([a-z_]+)"', page)))
-    return client.post(f"/walks/{walk_id}/record", {**RECORD, "subject_ref": subject_ref, "checklist": checklist})
+    """The record form on the outcome page, confirming sharing properly where it asks for that."""
+    page = text(client.get(f"/walks/{walk_id}/outcome"))
+    confirm = {"checklist_confirmed": "yes"} if 'name="checklist_confirmed"' in page else {}
+    return client.post(f"/walks/{walk_id}/record", {**RECORD, "subject_ref": subject_ref, **confirm})
 
 
 def text(response) -> str:
@@ -70,9 +69,8 @@ def test_a_walk_shows_the_edition_and_the_record_keeps_it_in_every_format(real_a
     for question_id, value in [("purpose", "yes"), ("identifiable", "yes"), ("confidential", "yes"),
                                ("consent", "yes_explicit"), ("consent_who", "yes"), ("consent_valid", "yes")]:
         assert client.answer(walk_id, question_id, value).status_code == 303
-    check = text(client.get(f"/walks/{walk_id}/check"))
     outcome = text(client.get(f"/walks/{walk_id}/outcome"))
-    assert REPLACED_BY in check and REPLACED_BY in outcome
+    assert REPLACED_BY in outcome
     assert "What to do now" in outcome  # the outcome's actions
 
     response = record_form(client, walk_id, "ED-2026-0001")

@@ -59,11 +59,10 @@ def test_one_question_per_page_with_help_citation_and_not_sure(client):
 def test_a_walk_to_share_without_consent_is_saved_as_a_record(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "yes"), ("consent", "no"), ("lawful", "yes")])
-    check = text(client.get(f"/walks/{walk_id}/check"))
-    assert "Check your answers" in check and "Share without consent" in check
     outcome = text(client.get(f"/walks/{walk_id}/outcome"))
+    assert "Check your answers" in outcome and "Share without consent" in outcome
     assert "Consent refused." in outcome and "WTD App3 §4.13" in outcome
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     response = client.post(f"/walks/{walk_id}/record", SHARE_WITHOUT_CONSENT)
     assert response.status_code == 303, text(response)
     confirmation = text(client.get(response.location))
@@ -85,7 +84,7 @@ def test_sharing_without_consent_needs_a_basis_and_a_reason_for_not_telling(clie
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "yes"), ("consent", "no"), ("lawful", "yes")])
     incomplete = {k: v for k, v in SHARE_WITHOUT_CONSENT.items() if k not in ("basis", "not_told_reason")}
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     response = client.post(f"/walks/{walk_id}/record", incomplete)
     assert response.status_code == 400
     page = text(response)
@@ -97,7 +96,7 @@ def test_sharing_without_consent_needs_a_basis_and_a_reason_for_not_telling(clie
 def test_a_do_not_share_record_does_not_ask_what_was_shared(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "no")])
-    page = text(client.get(f"/walks/{walk_id}/record"))
+    page = text(client.get(f"/walks/{walk_id}/outcome"))
     assert "What information are you sharing?" not in page
     response = client.post(f"/walks/{walk_id}/record", {"subject_ref": "X1", "consent_position": "not_sought",
                                                        "consent_note": "No purpose to share.", "advice_sought": "no"})
@@ -113,15 +112,15 @@ def test_going_back_shows_the_previous_answer_selected(client):
     assert f'href="/flowcharts/mini"' in page  # the back link of the first question
 
 
-def test_change_from_check_answers_returns_there_and_keeps_later_answers(client, app):
+def test_change_from_the_answers_on_the_outcome_returns_there_and_keeps_later_answers(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "yes"), ("consent", "yes"), ("lawful", "yes")])
-    page = text(client.get(f"/walks/{walk_id}/check"))
+    page = text(client.get(f"/walks/{walk_id}/outcome"))
     assert f"/walks/{walk_id}/consent?change=1" in page
     client.get(f"/walks/{walk_id}/consent?change=1")
     response = client.post(f"/walks/{walk_id}/consent", {"answer": "no", "change": "1"})
-    assert response.location.endswith(f"/walks/{walk_id}/check")
-    page = text(client.get(f"/walks/{walk_id}/check"))
+    assert response.location.endswith(f"/walks/{walk_id}/outcome")
+    page = text(client.get(f"/walks/{walk_id}/outcome"))
     assert "Share without consent" in page and "Is it lawful?" in page
 
 
@@ -142,7 +141,7 @@ def test_a_walk_can_be_resumed_from_the_start_page(client):
 def test_a_saved_record_is_final_and_a_correction_is_a_new_linked_version(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "no")])
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     client.post(f"/walks/{walk_id}/record", {"subject_ref": "X1", "consent_position": "refused", "advice_sought": "no"})
     session = app.extensions["db_sessions"]()
     first = session.query(DecisionRecord).one()
@@ -171,7 +170,7 @@ def test_a_saved_record_is_final_and_a_correction_is_a_new_linked_version(client
 def test_a_correction_needs_a_reason(client, app):
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "no")])
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     client.post(f"/walks/{walk_id}/record", {"subject_ref": "X1", "consent_position": "refused", "advice_sought": "no"})
     record_id = app.extensions["db_sessions"]().query(DecisionRecord).one().id
     client.get(f"/records/{record_id}/correct")
@@ -183,7 +182,7 @@ def test_a_correction_needs_a_reason(client, app):
 def test_who_can_see_a_record(app):
     author = Client(app).sign_in("practitioner")
     walk_id = walk_to(author, [("purpose", "no")])
-    author.get(f"/walks/{walk_id}/record")
+    author.get(f"/walks/{walk_id}/outcome")
     author.post(f"/walks/{walk_id}/record", {"subject_ref": "X1", "consent_position": "refused", "advice_sought": "no"})
     record_id = app.extensions["db_sessions"]().query(DecisionRecord).one().id
     assert author.get(f"/records/{record_id}").status_code == 200

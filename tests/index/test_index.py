@@ -427,13 +427,13 @@ def test_contacts_from_the_index_go_into_the_decision_record(index_app):
     walk_id = client.start("confidentiality")
     for question, value in [("purpose", "no")]:
         client.answer(walk_id, question, value)
-    form = client.get(f"/walks/{walk_id}/record").get_data(as_text=True)
+    form = client.get(f"/walks/{walk_id}/outcome").get_data(as_text=True)
     assert f"/index?walk={walk_id}" in form
     location = look_up(client, walk=walk_id).location
     client.get(location)
     grant = re.search(r"grant=(\d+)", location).group(1)
     response = client.post("/index/children/1/to-record", {"grant": grant, "walk": walk_id})
-    assert response.location.endswith(f"/walks/{walk_id}/record")
+    assert response.location.endswith(f"/walks/{walk_id}/outcome#record")
     form = client.get(response.location).get_data(as_text=True)
     assert "sexual_health-given, Practitioner, Org" in form  # an essential user sees, and copies, every entry
 

@@ -173,7 +173,7 @@ def test_contacts_copied_into_a_record_never_travel_in_the_session_cookie(index_
     raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     readable = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
     assert "07700 900000" not in readable and "sexual_health-given" not in readable
-    assert "07700 900000" in client.get(f"/walks/{walk_id}/record").get_data(as_text=True)  # still offered in the form
+    assert "07700 900000" in client.get(f"/walks/{walk_id}/outcome").get_data(as_text=True)  # still offered in the form
     # Someone else's walk cannot be given contacts.
     other = signed_in(index_app, "index_manager")
     other_grant = open_record(other)

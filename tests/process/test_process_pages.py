@@ -108,7 +108,7 @@ def test_a_decision_to_share_offers_the_referral_flow_and_the_record_links_to_it
         person.answer(walk_id, question, value)
     outcome = text(person.get(f"/walks/{walk_id}/outcome"))
     assert "/process/referral" in outcome and "What happens next" in outcome
-    person.get(f"/walks/{walk_id}/record")
+    person.get(f"/walks/{walk_id}/outcome")
     response = person.post(f"/walks/{walk_id}/record", {
         "subject_ref": "R-1", "consent_position": "refused", "advice_sought": "no", "information_shared": "x",
         "recipient_name": "a", "recipient_job_title": "b", "recipient_organisation": "c", "recipient_contact": "d",

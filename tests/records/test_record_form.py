@@ -19,7 +19,7 @@ def practitioner(real_app):
 def walk_to_outcome(client: Client, answers: dict) -> str:
     walk_id = client.start("confidentiality")
     location = f"/walks/{walk_id}/purpose"
-    while "/check" not in location:
+    while "/outcome" not in location:
         question = location.rsplit("/", 1)[1]
         response = client.answer(walk_id, question, answers.get(question, "yes"))
         assert response.status_code == 303, response.get_data(as_text=True)
@@ -32,22 +32,43 @@ def checked(page: str, name: str) -> list[str]:
 
 
 def test_the_form_fills_in_what_the_walk_already_knows(practitioner):
-    walk_id = walk_to_outcome(practitioner, {**dict(WITHOUT_CONSENT), "dpa_fair": "yes_exempt", "dpa_sensitive": "no",
-                                             "dpa_compatible": "yes_compatible"})
-    page = practitioner.get(f"/walks/{walk_id}/record").get_data(as_text=True)
-    assert checked(page, "consent_position") == ["refused"]
-    assert checked(page, "basis") == ["public_interest"]
+    walk_id = walk_to_outcome(practitioner, dict(WITHOUT_CONSENT))
+    page = practitioner.get(f"/walks/{walk_id}/outcome").get_data(as_text=True)
+    # The consent position and the legal basis come from the answers above the form, not asked again...
+    assert 'name="consent_position"' not in page and 'name="basis"' not in page
+    assert "On the record: consent position" in page and "Consent refused" in page
+    assert "On the record: legal basis for sharing without consent" in page
+    # ...and the date is today's, which the practitioner can change.
     today = date.today()
     assert f'name="shared_on-day" type="text" value="{today.day}"' in page.replace(' inputmode="numeric"', "")
-    assert page.count("Filled in from your answers") == 2
 
 
-def test_consent_given_is_filled_in_as_explicit_consent(practitioner):
-    walk_id = walk_to_outcome(practitioner, {"consent": "yes_explicit", "dpa_fair": "yes_told", "dpa_sensitive": "no",
-                                             "dpa_compatible": "yes_compatible"})
-    page = practitioner.get(f"/walks/{walk_id}/record").get_data(as_text=True)
-    assert checked(page, "consent_position") == ["explicit"]
-    assert checked(page, "basis") == []
+def test_what_the_answers_settle_is_saved_from_the_answers_not_from_the_post(practitioner, real_app):
+    walk_id = walk_to_outcome(practitioner, dict(WITHOUT_CONSENT))
+    practitioner.get(f"/walks/{walk_id}/outcome")
+    response = practitioner.post(f"/walks/{walk_id}/record", {
+        "subject_ref": "RF-1", "consent_position": "explicit", "basis": "court_order", "advice_sought": "no",
+        "information_shared": "Bruising.", "recipient_name": "Sam", "recipient_job_title": "Social worker",
+        "recipient_organisation": "Northshire", "recipient_contact": "0100", "share_method": "phone",
+        "shared_on-day": "1", "shared_on-month": "12", "shared_on-year": "2026", "person_told": "yes",
+        "basis_detail": "Risk of significant harm.", "checklist_confirmed": "yes"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    record = practitioner.get(response.location.removesuffix("/saved")).get_data(as_text=True)
+    assert "Consent refused" in record and "Public interest" in record
+    assert "Explicit consent given" not in record and "A court order" not in record
+
+
+def test_consent_given_is_settled_as_explicit_consent(practitioner):
+    walk_id = walk_to_outcome(practitioner, {"consent": "yes_explicit"})
+    page = practitioner.get(f"/walks/{walk_id}/outcome").get_data(as_text=True)
+    assert "Explicit consent given" in page and 'name="consent_position"' not in page
+    assert "legal basis" not in page
+
+
+def test_where_the_answers_do_not_settle_consent_the_form_asks(practitioner):
+    walk_id = walk_to_outcome(practitioner, {"consent": "cannot_obtain"})
+    page = practitioner.get(f"/walks/{walk_id}/outcome").get_data(as_text=True)
+    assert 'name="consent_position"' in page
 
 
 def test_an_empty_form_lists_its_problems_in_the_order_of_the_page(practitioner):

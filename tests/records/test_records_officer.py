@@ -16,7 +16,7 @@ from tests.decisions.test_walk_journey import SHARE_WITHOUT_CONSENT, walk_to
 
 def save(client, answers, **details):
     walk_id = walk_to(client, answers)
-    client.get(f"/walks/{walk_id}/record")
+    client.get(f"/walks/{walk_id}/outcome")
     data = dict(SHARE_WITHOUT_CONSENT, **details) if answers[-1] == ("lawful", "yes") else {
         "consent_position": "refused", "advice_sought": "no", **details}
     response = client.post(f"/walks/{walk_id}/record", data)

@@ -115,7 +115,7 @@ def test_walking_the_flowchart_for_a_case_compares_with_its_implied_answers(lear
     walk_id = response.location.split("/")[2]
     assert response.location.endswith("/purpose")
     learner.answer(walk_id, "purpose", "no")
-    page = text(learner.get(f"/walks/{walk_id}/check"))
+    page = text(learner.get(f"/walks/{walk_id}/outcome"))
     implied = case.answers["purpose"]
     assert f"case example {case.number}" in page
     assert ("Matches" if implied == "no" else "Differs from") in page
