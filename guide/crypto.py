@@ -388,18 +388,25 @@ def bind_values_to_rows(base) -> None:
     def remember(state):
         state.session.info.setdefault("guide_row_bound", set()).add(state)
 
-    @event.listens_for(base, "before_insert", propagate=True)
-    def _before_insert(mapper, _connection, target):
-        encrypted = columns_of(mapper)
-        if not encrypted:
-            return
+    def on(name):
+        """Listen to a mapper event, for tables with encrypted columns: fn(mapper, connection, target, state, encrypted)."""
+        def register(fn):
+            @event.listens_for(base, name, propagate=True)
+            def _listener(mapper, connection, target):
+                encrypted = columns_of(mapper)
+                if encrypted:
+                    fn(mapper, connection, target, inspect(target), encrypted)
+            return fn
+        return register
+
+    @on("before_insert")
+    def _before_insert(mapper, _connection, target, state, encrypted):
         # A key made in Python (new_id) is made now rather than as the INSERT runs, so values can bind to it.
         for column in mapper.local_table.primary_key.columns:
             attribute = mapper.get_property_by_column(column).key
             if getattr(target, attribute) is None and column.default is not None and column.default.is_callable:
                 setattr(target, attribute, column.default.arg(None))
         key = key_of(mapper, target)
-        state = inspect(target)
         for attribute, column in encrypted:
             if attribute not in state.dict and column.default is not None:
                 default = column.default
@@ -408,34 +415,25 @@ def bind_values_to_rows(base) -> None:
                 state.dict[attribute] = RowBound(state.dict[attribute], key)
         remember(state)
 
-    @event.listens_for(base, "after_insert", propagate=True)
-    def _after_insert(mapper, connection, target):
-        encrypted = columns_of(mapper)
-        if not encrypted:
-            return
-        state = inspect(target)
+    @on("after_insert")
+    def _after_insert(mapper, connection, target, state, encrypted):
         unsealed = {column.name: value.value for attribute, column in encrypted
                     if isinstance(value := state.dict.get(attribute), RowBound) and value.row is None}
         _unwrap(state)
         if unsealed:
             _seal_inserted(connection, mapper.local_table, mapper.primary_key_from_instance(target), unsealed)
 
-    @event.listens_for(base, "before_update", propagate=True)
-    def _before_update(mapper, _connection, target):
-        encrypted = columns_of(mapper)
-        if not encrypted:
-            return
-        state = inspect(target)
+    @on("before_update")
+    def _before_update(mapper, _connection, target, state, encrypted):
         key = key_of(mapper, target)
-        for attribute, column in encrypted:
+        for attribute, _column in encrypted:
             if attribute in state.committed_state and state.dict.get(attribute) is not None:
                 state.dict[attribute] = RowBound(state.dict[attribute], key)
         remember(state)
 
-    @event.listens_for(base, "after_update", propagate=True)
-    def _after_update(mapper, _connection, target):
-        if columns_of(mapper):
-            _unwrap(inspect(target))
+    @on("after_update")
+    def _after_update(_mapper, _connection, _target, state, _encrypted):
+        _unwrap(state)
 
 
 def _unwrap(state) -> None:
