@@ -194,3 +194,18 @@ def test_the_migration_rebinds_every_value_written_before_it_in_batches(app, mon
     with engine.begin() as connection:
         connection.execute(sql("UPDATE decision_records SET body = :b WHERE id = :id"), {"b": body, "id": alpha})
     assert author.get(f"/records/{alpha}").status_code == 409
+
+
+def test_a_write_that_fails_leaves_the_objects_values_as_they_were(app):
+    """Values are handed to the database wrapped with their row's key; a flush that fails unwraps them."""
+    from sqlalchemy.exc import IntegrityError
+    from guide.models import Walk
+    session = app.extensions["db_sessions"]()
+    walk = Walk(user_id=999_999, flowchart_id="mini", content_version="none such", answers={"purpose": "no"},
+                subject_ref="CHILD-GAMMA")
+    session.add(walk)
+    with pytest.raises(IntegrityError):
+        session.flush()  # no such user or content version
+    session.rollback()
+    assert walk.answers == {"purpose": "no"} and walk.subject_ref == "CHILD-GAMMA"
+    session.close()
