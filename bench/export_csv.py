@@ -28,7 +28,7 @@ os.environ.setdefault("GUIDE_CHEAP_PASSWORD_HASHING", "1")
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from guide.crypto import KeyRing, new_key  # noqa: E402
+from guide.crypto import KeyRing, bound_rows, new_key  # noqa: E402
 from guide.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from guide.records.export_formats import csv_line  # noqa: E402
 from guide.models import ContentVersion, DecisionRecord, User, Walk  # noqa: E402
@@ -75,8 +75,8 @@ def fill(engine, keyring: KeyRing, count: int, user_id: int) -> float:
             record["csv_row"] = csv_line(SimpleNamespace(**record))
             records.append(record)
         with engine.begin() as connection:
-            connection.execute(insert(Walk), walks)
-            connection.execute(insert(DecisionRecord), records)
+            connection.execute(insert(Walk), bound_rows(Walk.__table__, walks))  # each value sealed to its row
+            connection.execute(insert(DecisionRecord), bound_rows(DecisionRecord.__table__, records))
     return time.perf_counter() - started
 
 

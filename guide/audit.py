@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import Text, event, select, type_coerce, update
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from .audit_chain import (
     rekey_legacy_chain,
     verify_trail,
 )
-from .crypto import UndecryptableValue
+from .crypto import UndecryptableValue, with_row_key
 from .models import AuditEvent
 
 TRAIL = "records"
@@ -95,7 +95,7 @@ def _entries(connection, where=None):
     detail = AuditEvent.__table__.c.detail
     # The detail is read still encrypted and opened here, so a value that no longer decrypts
     # (altered in the database) is reported as a broken entry rather than stopping the check.
-    columns = [c for c in AuditEvent.__table__.c if c is not detail] + [type_coerce(detail, Text).label("sealed")]
+    columns = [c for c in AuditEvent.__table__.c if c is not detail] + [with_row_key(detail).label("sealed")]
     query = select(*columns).order_by(AuditEvent.chain.is_(None), AuditEvent.chain, AuditEvent.seq, AuditEvent.id)
     for row in connection.execute(query if where is None else query.where(where)):
         try:

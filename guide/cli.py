@@ -291,10 +291,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
                   help="Also compare with checkpoints exported earlier by `audit checkpoint`.")
     def audit_verify(checkpoint_file):
-        """Check the decision records' chains and their checkpoints; name the first broken event. Reads only."""
+        """Check the decision records' chains and their checkpoints; name the first broken event; and open
+        every encrypted value at its row, naming any that was altered or moved. Reads only."""
         from .audit import verify
+        values_intact = _report_encrypted_values()
         _report_verdict(verify(current_app.extensions["db_engine"], _exported("records", checkpoint_file)),
                         "event", "events")
+        if not values_intact:
+            sys.exit(1)
 
     @audit_group.command("checkpoint")
     @click.option("--out", type=click.File("w"), default="-", show_default=True,
@@ -392,6 +396,13 @@ def register_cli(app: Flask) -> None:
                              for key_id, count in sorted(tally.items())) or "empty"
             click.echo(f"{column}: {held}")
         click.echo(f"Keys in GUIDE_ENCRYPTION_KEYS: {', '.join(keyring.ids)} (the first encrypts).")
+
+    @keys.command("check")
+    def keys_check():
+        """Open every encrypted value at its row; name each that was altered, moved from another row, or
+        is under a key that is missing. Reads only."""
+        if not _report_encrypted_values():
+            sys.exit(1)
 
     @keys.command("rotate")
     def keys_rotate():
@@ -549,6 +560,21 @@ def _exported(trail: str, path: str | None) -> list[tuple[int, int, str]]:
         if entry["trail"] == trail:
             wanted.append(checked)
     return wanted
+
+
+def _report_encrypted_values() -> bool:
+    """Print whether every encrypted value opens at its own row (a value swapped between rows does not)."""
+    from .db import Base
+    from .key_rotation import check_rows
+    checked, problems = check_rows(current_app.extensions["db_engine"], Base.metadata)
+    if not problems:
+        click.echo(f"Encrypted values intact: {checked} opened at their own rows.")
+        return True
+    click.echo(f"Encrypted values BROKEN: {len(problems)}{'+' if len(problems) >= 100 else ''} of {checked} do not "
+               "open at their rows (altered, moved between rows in the database, or under a missing key):", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    return False
 
 
 def _report_verdict(verdict, one: str, many: str) -> None:

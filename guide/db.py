@@ -11,13 +11,16 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from .crypto import KeyRing, attach_keyring, fill_blind_indexes_on_flush
+from .crypto import KeyRing, attach_keyring, bind_values_to_rows, fill_blind_indexes_on_flush, unwrap_after_failed_flush
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Base(DeclarativeBase):
     pass
+
+
+bind_values_to_rows(Base)  # every encrypted value is sealed to its row (guide/crypto.py)
 
 
 def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
@@ -54,6 +57,7 @@ def _engine_for(url: str) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     fill_blind_indexes_on_flush(sessions)
+    unwrap_after_failed_flush(sessions)
     return sessions
 
 

@@ -6,7 +6,7 @@ from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .crypto import UndecryptableValue
+from .crypto import TamperedValue, UndecryptableValue
 from .guidance import ContentGone
 
 MESSAGES = {
@@ -22,13 +22,13 @@ MESSAGES = {
 }
 
 
-def _page(status: int, detail: str | None = None, headers: dict | None = None):
+def _page(status: int, detail: str | None = None, headers: dict | None = None, title: str | None = None):
     # A failed flush leaves the request's database session unusable until it is rolled back, and
     # the page (the signed-in user in its header) reads from it: nothing of the failed attempt is kept.
     db = g.get("db")
     if db is not None and status >= 409:
         db.rollback()
-    title, body = MESSAGES.get(status, MESSAGES[500])
+    title, body = title or MESSAGES.get(status, MESSAGES[500])[0], MESSAGES.get(status, MESSAGES[500])[1]
     if request.path.startswith("/api/"):
         return {"error": {"status": status, "title": title, "detail": detail or body}}, status, headers or {}
     return render_template("error.html", title=title, body=detail or body, status=status), status, headers or {}
@@ -65,6 +65,16 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(_exc):
         return _page(409, "These answers were changed in another window at the same moment. Reload the page; nothing from this attempt was saved.")
+
+    @app.errorhandler(TamperedValue)
+    def _tampered(exc):
+        # A value that does not open where it is (altered, or moved from another row or column in the
+        # database): refused, and nothing of it, or of the row it came from, is shown.
+        app.logger.error("encrypted value refused: %s", exc)
+        return _page(409, "This record cannot be opened: it has been tampered with. Part of it was changed outside the "
+                          "service (altered, or moved in the database from another record), so none of it is shown. "
+                          "Tell your agency's administrator; nothing has been changed.",
+                     title="This record cannot be opened")
 
     @app.errorhandler(UndecryptableValue)
     def _undecryptable(exc):

@@ -16,7 +16,18 @@ import sqlalchemy as sa
 from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.engine import Connection, Engine
 
-from .crypto import NORMALISERS, Encrypted, KeyRing, blind_index_columns
+from .crypto import (
+    NORMALISERS,
+    PREFIX,
+    ROW_PREFIX,
+    Encrypted,
+    KeyRing,
+    RowBound,
+    UndecryptableValue,
+    blind_index_columns,
+    row_key,
+    with_row_key,
+)
 
 BATCH = 500
 
@@ -37,7 +48,8 @@ def status(engine: Engine, metadata: sa.MetaData) -> dict[str, Counter]:
             for column in encrypted:
                 tally = counts.setdefault(f"{table.name}.{column.name}", Counter())
                 for (token,) in connection.execute(select(type_coerce(column, Text)).where(column.is_not(None))):
-                    tally[token.split(".", 2)[1] if token.startswith("g1.") else "plaintext"] += 1
+                    tally[token.split(".", 2)[1] if token.startswith(f"{ROW_PREFIX}.")
+                          else "unbound (before migration 0015)" if token.startswith(f"{PREFIX}.") else "plaintext"] += 1
     return counts
 
 
@@ -47,7 +59,7 @@ def rotate(engine: Engine, metadata: sa.MetaData, keyring: KeyRing,
     changed = 0
     for table, encrypted, blind in encrypted_tables(metadata):
         done = 0
-        stale = sa.or_(*[sa.and_(column.is_not(None), ~type_coerce(column, Text).startswith(f"g1.{keyring.primary_id}."))
+        stale = sa.or_(*[sa.and_(column.is_not(None), ~type_coerce(column, Text).startswith(f"{ROW_PREFIX}.{keyring.primary_id}."))
                          for column in encrypted])
         # Walk the table once in primary-key order, each batch starting after the last row seen
         # (no index finds stale values, so starting from the top each time rescans every row
@@ -65,7 +77,9 @@ def rotate(engine: Engine, metadata: sa.MetaData, keyring: KeyRing,
                 # every value it is made of is there).
                 updates: dict[tuple[str, ...], list[dict]] = {}
                 for row in rows:
-                    values = {column.name: row._mapping[column.name] for column in encrypted}
+                    # Written back bound to the same row it was read from (its key, as the database gave it).
+                    row_text = row_key(row._mapping[column.name] for column in key)
+                    values = {column.name: RowBound(row._mapping[column.name], row_text) for column in encrypted}
                     for column in blind:
                         sources = [row._mapping[name] for name in column.info["blind_index_of"]]
                         if all(source is not None for source in sources):
@@ -152,3 +166,66 @@ def decrypt_to_plaintext_rows(connection: Connection, keyring: KeyRing | None, t
         if values:
             connection.execute(update(table).where(table.c[key] == row[key]).values(**values))
     return len(rows)
+
+
+def check_rows(engine: Engine, metadata: sa.MetaData, limit: int = 100) -> tuple[int, list[str]]:
+    """Open every encrypted value at its row (reads only). Returns (values checked, up to `limit` lines
+    naming each value that does not open there: altered, moved from another row, or under a missing key)."""
+    checked, problems = 0, []
+    with engine.connect() as connection:
+        for table, encrypted, _ in encrypted_tables(metadata):
+            key = list(table.primary_key.columns)
+            query = select(*key, *[with_row_key(column) for column in encrypted]).order_by(*key)
+            for row in connection.execution_options(yield_per=BATCH).execute(query):
+                for column in encrypted:
+                    value = row._mapping[column.name]
+                    if value is None:
+                        continue
+                    checked += 1
+                    try:
+                        column.type.process_result_value(value, connection.dialect)
+                    except UndecryptableValue as refused:
+                        if len(problems) < limit:
+                            problems.append(str(refused))  # names the column and the row
+    return checked, problems
+
+
+def rebind_rows(connection: Connection, keyring: KeyRing | None, table_name: str, key: list[str],
+                columns: dict[str, str], to_rows: bool = True) -> int:
+    """For migration 0015: seal every value of `columns` ({column: context}) to its row as well as its
+    column (`to_rows`), or back to its column only (going down). Rows are read in batches of BATCH in
+    primary key (`key`) order, each batch starting after the last (linear on a large table), and written
+    back with one executemany per set of columns. Values already in the wanted form are left alone."""
+    table = sa.table(table_name, *[sa.column(name) for name in {*key, *columns}])
+    key_columns = [table.c[name] for name in key]
+    query = select(*key_columns, *[table.c[name] for name in columns]).order_by(*key_columns).limit(BATCH)
+    wanted, other = (ROW_PREFIX, PREFIX) if to_rows else (PREFIX, ROW_PREFIX)
+    done, last = 0, None
+    while True:
+        page = query if last is None else query.where(sa.tuple_(*key_columns) > sa.tuple_(*last))
+        rows = connection.execute(page).mappings().all()
+        if not rows:
+            return done
+        updates: dict[tuple[str, ...], list[dict]] = {}
+        for row in rows:
+            row_text = row_key(row[name] for name in key)
+            values = {}
+            for name, context in columns.items():
+                token = row[name]
+                if token is None or not str(token).startswith(f"{other}."):
+                    continue
+                if keyring is None:
+                    raise RuntimeError(f"{table_name} has values to re-encrypt: migrate through the app "
+                                       "(`flask --app guide init-db`), which has the encryption keys")
+                if to_rows:
+                    values[name] = keyring.seal(keyring.decrypt(token, context), context, row_text)
+                else:
+                    values[name] = keyring.encrypt(keyring.open(token, context, row_text), context)
+            if values:
+                updates.setdefault(tuple(sorted(values)), []).append(
+                    {**{f"key_{name}": row[name] for name in key}, **{f"new_{name}": v for name, v in values.items()}})
+        for names, params in updates.items():
+            connection.execute(update(table).where(*[table.c[name] == sa.bindparam(f"key_{name}") for name in key])
+                               .values({name: sa.bindparam(f"new_{name}") for name in names}), params)
+        done += len(rows)
+        last = [rows[-1][name] for name in key]

@@ -27,6 +27,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from ..crypto import RowBound
 from ..models import UserSession, utcnow
 
 # last_seen_at is written at most this often: not a database write on every page.
@@ -155,7 +156,7 @@ class ServerSideSessions(SecureCookieSessionInterface):
         if session.modified or touch:
             values = {"last_seen_at": now} if touch else {}
             if session.modified:
-                values["data"] = dict(session)
+                values["data"] = RowBound(dict(session), _hash(session.sid))  # the row's key: see guide/crypto.py
             db = app.extensions["db_sessions"]()
             try:
                 db.execute(update(UserSession).where(UserSession.id_hash == _hash(session.sid),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain as chain_iterables
 
-from sqlalchemy import Text, and_, func, insert, select, type_coerce
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
 from ..audit_chain import (
@@ -35,7 +35,7 @@ from ..audit_chain import (
     verify_entries,
     verify_trail,
 )
-from ..crypto import UndecryptableValue
+from ..crypto import UndecryptableValue, insert_bound, with_row_key
 from ..models import IndexAudit, utcnow
 
 TRAIL = "index"
@@ -83,11 +83,10 @@ def append(engine: Engine, *, user_id, action: str, child_id=None, reason: str =
         seq += 1
         digest = entry_hash(setup.key, TRAIL, chain, seq, prev,
                             *_parts(at, user_id, action, child_id, reason, reason_text, detail))
-        result = connection.execute(insert(IndexAudit).values(
+        entry_id = insert_bound(connection, IndexAudit.__table__,
             at=at, user_id=user_id, action=action, child_id=child_id, reason=reason, reason_text=reason_text,
-            detail=detail, prev_hash=prev, hash=digest, chain=chain, seq=seq))
+            detail=detail, prev_hash=prev, hash=digest, chain=chain, seq=seq)[0]
         move_head(connection, TRAIL, chain, seq, digest)
-        entry_id = result.inserted_primary_key[0]
     setup.checkpoints.record(TRAIL, chain, seq, digest)
     if over:
         raise LimitReached(entry_id)
@@ -99,7 +98,7 @@ def _entries(connection, where=None):
     encrypted = ("reason_text", "detail")
     # The encrypted columns are read as they are stored and opened here, so a value that no longer
     # decrypts (altered in the database) is reported as a broken entry rather than stopping the check.
-    columns = [c for c in table.c if c.name not in encrypted] + [type_coerce(table.c[name], Text).label(name)
+    columns = [c for c in table.c if c.name not in encrypted] + [with_row_key(table.c[name])
                                                                   for name in encrypted]
     query = select(*columns).order_by(table.c.chain.is_(None), table.c.chain, table.c.seq, table.c.id)
     for row in connection.execute(query if where is None else query.where(where)).mappings():

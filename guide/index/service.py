@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..crypto import UndecryptableValue, blind_match
+from ..crypto import UndecryptableValue, blind_match, with_row_key
 from ..models import (
     IndexAudit,
     IndexChange,
@@ -345,7 +345,7 @@ def patrol(db: Session, policy: IndexPolicy, since: datetime) -> dict:
     # counts as having no reason here (the page's chain check names it) instead of stopping the report.
     sealed = IndexAudit.__table__.c.reason_text
     dialect = db.get_bind().dialect
-    rows = db.execute(select(IndexAudit.user_id, IndexAudit.child_id, IndexAudit.at, type_coerce(sealed, Text),
+    rows = db.execute(select(IndexAudit.user_id, IndexAudit.child_id, IndexAudit.at, with_row_key(sealed),
                              IndexAudit.action).where(IndexAudit.at >= _naive(since),
                                                       IndexAudit.action.in_(PATROLLED + ("refused",)))).all()
     children: dict = {}
@@ -387,7 +387,7 @@ def _lead_grants(db: Session, since: datetime) -> list[tuple]:
     dialect = db.get_bind().dialect
     grants = []
     for at, user_id, child_id, detail in db.execute(
-            select(IndexAudit.at, IndexAudit.user_id, IndexAudit.child_id, type_coerce(sealed, Text))
+            select(IndexAudit.at, IndexAudit.user_id, IndexAudit.child_id, with_row_key(sealed))
             .where(IndexAudit.at >= _naive(since), IndexAudit.action == "lead_grant").order_by(IndexAudit.at)):
         try:
             detail = sealed.type.process_result_value(detail, dialect) or {}

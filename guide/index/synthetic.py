@@ -37,7 +37,7 @@ from typing import Callable
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from ..crypto import keyring_of
+from ..crypto import bound_rows, keyring_of
 from ..models import IndexChild, IndexConcern, IndexInvolvement, User
 from .names import identity_text, name_key, upn_key
 from .policy import IndexPolicy, load_policy
@@ -242,9 +242,9 @@ def generate(engine: Engine, count: int, *, seed: int = 1, batch: int = 20000, w
                 size = min(batch, count - inserted)
                 children, involvements, concerns = maker.batch(next_child, size, next_involvement, next_concern)
                 with connection.begin():
-                    connection.execute(insert(IndexChild), children)
+                    connection.execute(insert(IndexChild), bound_rows(IndexChild.__table__, children))
                     if involvements:
-                        connection.execute(insert(IndexInvolvement), involvements)
+                        connection.execute(insert(IndexInvolvement), bound_rows(IndexInvolvement.__table__, involvements))
                     if concerns:
                         connection.execute(insert(IndexConcern), concerns)
                 next_child += size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
 
 from flask import (
     Blueprint,
@@ -171,8 +172,15 @@ def _export_audit(kind: str, wanted: RecordFilter) -> None:
 def export_csv():
     wanted = _filters()
     _export_audit("csv", wanted)
-    return Response(stream_with_context(csv_rows(db(), current_user(), wanted)), mimetype="text/csv",
+    return Response(stream_with_context(_first_read(csv_rows(db(), current_user(), wanted))), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=decision-records.csv"})
+
+
+def _first_read(chunks):
+    """The first chunk (hundreds of records) is read before the download starts, so a value that does not
+    open (tampered with in the database) gets the error page rather than a download cut short."""
+    first = next(chunks, None)
+    return chain([] if first is None else [first], chunks)
 
 
 @bp.get("/records/export.json")
