@@ -102,7 +102,9 @@ def test_walks_answered_and_recorded_in_sequence(api_schema):
 
     # No shrinking: each sequence leaves walks and records behind, so a replay meets another database
     # and would only wander; the failing sequence is reported as found, with a curl line per step.
-    Sequences.run(settings=settings(FUZZ, max_examples=30, stateful_step_count=12,
+    # 60 sequences: with 30, a change to the schema (the record's field order) or to which test modules
+    # are imported left some runs with no walk finished and saved, by the luck of the draw.
+    Sequences.run(settings=settings(FUZZ, max_examples=60, stateful_step_count=12,
                                     phases=[Phase.explicit, Phase.generate]))
     # The sequences went somewhere: questions answered, walks finished and saved, records read back.
     reached = {("POST /api/v1/walks/{walk_id}/answers", 200), ("POST /api/v1/walks/{walk_id}/record", 201),
