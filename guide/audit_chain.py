@@ -125,12 +125,14 @@ def lock_head(connection: Connection, key: AuditKey, trail: str, chain: int) -> 
     """Take the chain's head row for this transaction (made if new); returns its (seq, hash)."""
     table = AuditHead.__table__
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    # Writing first also takes SQLite's write lock before anything is read, so what is read next
-    # (the head, and a rate limit's count) cannot change before this transaction commits.
-    connection.execute(insert(table).values(trail=trail, chain=chain, seq=0, hash=key.genesis(trail, chain))
-                       .on_conflict_do_nothing())
-    row = connection.execute(select(table.c.seq, table.c.hash)
-                             .where(table.c.trail == trail, table.c.chain == chain).with_for_update()).one()
+    # One statement: the row is made if new, or "updated" to itself, which locks it for this
+    # transaction like SELECT … FOR UPDATE (PostgreSQL), and returns it. Writing first also takes
+    # SQLite's write lock before anything is read, so what is read next (a rate limit's count)
+    # cannot change before this transaction commits.
+    statement = insert(table).values(trail=trail, chain=chain, seq=0, hash=key.genesis(trail, chain))
+    row = connection.execute(statement.on_conflict_do_update(index_elements=[table.c.trail, table.c.chain],
+                                                             set_={"seq": table.c.seq})
+                             .returning(table.c.seq, table.c.hash)).one()
     return row.seq, row.hash
 
 
