@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -121,24 +121,36 @@ def make_audit_setup(instance_path: Path, database_url: str, configured_key: str
 
 # --- appending -------------------------------------------------------------------------------------
 
+def _lock_head_statement(dialect_name: str):
+    table = AuditHead.__table__
+    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    statement = insert(table).values(trail=bindparam("trail"), chain=bindparam("chain"), seq=0,
+                                     hash=bindparam("genesis"))
+    # Made if new, or "updated" to itself, which locks the row for this transaction like
+    # SELECT … FOR UPDATE (PostgreSQL), and returned: one statement.
+    return statement.on_conflict_do_update(index_elements=[table.c.trail, table.c.chain],
+                                           set_={"seq": table.c.seq}).returning(table.c.seq, table.c.hash)
+
+
+# Built once per dialect, and once: every audited commit runs both.
+_LOCK_HEAD = {name: _lock_head_statement(name) for name in ("postgresql", "sqlite")}
+_MOVE_HEAD = (update(AuditHead.__table__)
+              .where(AuditHead.__table__.c.trail == bindparam("head_trail"), AuditHead.__table__.c.chain == bindparam("head_chain"))
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+
+
 def lock_head(connection: Connection, key: AuditKey, trail: str, chain: int) -> tuple[int, str]:
     """Take the chain's head row for this transaction (made if new); returns its (seq, hash)."""
-    table = AuditHead.__table__
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    # One statement: the row is made if new, or "updated" to itself, which locks it for this
-    # transaction like SELECT … FOR UPDATE (PostgreSQL), and returns it. Writing first also takes
-    # SQLite's write lock before anything is read, so what is read next (a rate limit's count)
-    # cannot change before this transaction commits.
-    statement = insert(table).values(trail=trail, chain=chain, seq=0, hash=key.genesis(trail, chain))
-    row = connection.execute(statement.on_conflict_do_update(index_elements=[table.c.trail, table.c.chain],
-                                                             set_={"seq": table.c.seq})
-                             .returning(table.c.seq, table.c.hash)).one()
+    # Writing first also takes SQLite's write lock before anything is read, so what is read next
+    # (a rate limit's count) cannot change before this transaction commits.
+    name = connection.dialect.name
+    statement = _LOCK_HEAD[name] if name in _LOCK_HEAD else _lock_head_statement(name)
+    row = connection.execute(statement, {"trail": trail, "chain": chain, "genesis": key.genesis(trail, chain)}).one()
     return row.seq, row.hash
 
 
 def move_head(connection: Connection, trail: str, chain: int, seq: int, digest: str) -> None:
-    table = AuditHead.__table__
-    connection.execute(update(table).where(table.c.trail == trail, table.c.chain == chain).values(seq=seq, hash=digest))
+    connection.execute(_MOVE_HEAD, {"head_trail": trail, "head_chain": chain, "new_seq": seq, "new_hash": digest})
 
 
 def heads(connection: Connection, trail: str) -> dict[int, tuple[int, str]]:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app, g, has_app_context
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import User, UserSession, utcnow
@@ -118,6 +118,11 @@ def seconds_left(app: Flask, session: GuideSession) -> int | None:
     return max(0, int((aware(session.last_seen_at) + idle_limit(app) - utcnow()).total_seconds()))
 
 
+# Built once: every signed-in request asks it.
+_SESSION_AND_USER = (select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
+                     .where(UserSession.id_hash == bindparam("id_hash")))
+
+
 class ServerSideSessions(SecureCookieSessionInterface):
     session_class = GuideSession
 
@@ -132,8 +137,7 @@ class ServerSideSessions(SecureCookieSessionInterface):
         own = not has_app_context()
         db = app.extensions["db_sessions"]() if own else _request_db()
         try:
-            found = db.execute(select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
-                               .where(UserSession.id_hash == _hash(token))).first()
+            found = db.execute(_SESSION_AND_USER, {"id_hash": _hash(token)}).first()
             row = found[0] if found is not None else None
             now = utcnow()
             reason = why_ended(app, row, now)
