@@ -8,8 +8,8 @@ and the hash before it. Two things follow:
 - Only the app can extend a chain. The audit key lives outside the database (GUIDE_AUDIT_KEY, or
   a file made once in the instance folder, like the encryption keys), so someone who can write to
   the database cannot recompute the hashes after deleting, altering or inserting an entry.
-- Writers do not queue behind one lock. Appending locks one chain's head row (`audit_heads`,
-  `SELECT … FOR UPDATE` on PostgreSQL; SQLite has one writer at a time anyway): writers on other
+- Writers do not queue behind one lock. Appending locks one chain's head row (`audit_heads`, an
+  upsert that locks it like `SELECT … FOR UPDATE` on PostgreSQL; SQLite has one writer at a time anyway): writers on other
   chains carry on, and a writer waits for its chain rather than retrying and giving up.
 
 Each chain's head is also written, signed, as a checkpoint file to a folder the database does not
