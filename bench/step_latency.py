@@ -114,19 +114,20 @@ class GuideWalker:
         assert status == 303, status
         walk_id = location.split("/")[2]
         self._get(location)
-        clock = time.perf_counter_ns
+        clock, cpu = time.perf_counter_ns, time.thread_time_ns
         for index, (question, value) in enumerate(PATH):
-            t0 = clock()
+            c0, t0 = cpu(), clock()
             status, location = self.client.post(f"/walks/{walk_id}/{question}",
                                                  {"answer": value, "csrf_token": self.token})
             t1 = clock()
             status2, page = self.client.get(location)
-            t2 = clock()
+            t2, c2 = clock(), cpu()
             assert status == 303 and status2 == 200, (question, status, location, status2)
             self.token = TOKEN.search(page).group(1)
             if index < len(PATH) - 1:
                 assert location.endswith(f"/{PATH[index + 1][0]}"), (question, location)
                 out["step"].append(t2 - t0)
+                out["cpu"].append(c2 - c0)
                 out["post"].append(t1 - t0)
                 out["get"].append(t2 - t1)
             else:
@@ -147,18 +148,19 @@ class BareWalker:
     def walk(self, out: dict[str, list[int]]) -> None:
         self.count += 1
         walk_id = f"w{self.count}"
-        clock = time.perf_counter_ns
+        clock, cpu = time.perf_counter_ns, time.thread_time_ns
         names = [q for q, _ in PATH] + ["check"]
         for index, (question, value) in enumerate(PATH):
-            t0 = clock()
+            c0, t0 = cpu(), clock()
             status, location = self.client.post(f"/bare/{walk_id}/{question}",
                                                 {"answer": value, "next": names[index + 1], "csrf_token": "bare-token"})
             t1 = clock()
             status2, page = self.client.get(location)
-            t2 = clock()
+            t2, c2 = clock(), cpu()
             assert status == 303 and status2 == 200 and "csrf_token" in page, (status, location, status2)
             if index < len(PATH) - 1:
                 out["step"].append(t2 - t0)
+                out["cpu"].append(c2 - c0)
                 out["post"].append(t1 - t0)
                 out["get"].append(t2 - t1)
             else:
@@ -166,8 +168,9 @@ class BareWalker:
 
 
 def samples() -> dict[str, list[int]]:
-    """Nanoseconds: whole question steps, their POST and GET halves, and the final step (to 'check your answers')."""
-    return {"step": [], "post": [], "get": [], "final": []}
+    """Nanoseconds: whole question steps, their POST and GET halves, the final step (to 'check your answers'),
+    and the CPU time this thread spent on each question step (in-process: the app's work; over HTTP: the client's)."""
+    return {"step": [], "post": [], "get": [], "final": [], "cpu": []}
 
 
 def run_interleaved(walkers, walks: int, warmup_walks: int) -> dict[str, dict[str, list[int]]]:
@@ -383,6 +386,11 @@ def main() -> int:
                   f"p99 {g['p99']:.3f} / {d['p99']:.3f} = {g['p99'] / d['p99']:5.1f}×    "
                   f"of the guide's extra {g['p50'] - b['p50']:.3f} ms over bare at p50: durability "
                   f"{d['p50'] - b['p50']:.3f} ms, the guide's own overhead {g['p50'] - d['p50']:.3f} ms")
+        cpu_in = {name: stats_ms(got["cpu"]) for name, got in results["in-process"].items()}
+        print("  CPU per step, in-process (this thread's CPU time, p50; waiting for the disk is not CPU, and other "
+              "processes on the machine move it much less than wall-clock time): "
+              + ", ".join(f"{name} {c['p50']:.3f} ms" for name, c in cpu_in.items())
+              + f"; guide / bare {cpu_in['guide step']['p50'] / cpu_in['bare Flask step']['p50']:.1f}×")
         if UNCACHED in results["in-process"]:
             u, b = stats_ms(results["in-process"][UNCACHED]["step"]), stats_ms(results["in-process"]["bare Flask step"]["step"])
             g = stats_ms(results["in-process"]["guide step"]["step"])
