@@ -41,7 +41,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO))
 
-from bench_servers import bare_app, guide_app  # noqa: E402
+from bench_servers import bare_app, durable_app, guide_app  # noqa: E402
 
 FLOWCHART = "confidentiality"
 # purpose → … → public_interest → share_without_consent_public_interest: consent refused,
@@ -61,6 +61,7 @@ EMAIL, PASSWORD = "bench@example.org", "step timing passphrase 2026"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GOAL_RATIO, GOAL_P99_MS = 3.0, 10.0
 UNCACHED = "guide step, fragment cache off"
+DURABLE = "bare Flask + durable commit"
 
 
 # --------------------------------------------------------------------------- clients
@@ -113,19 +114,20 @@ class GuideWalker:
         assert status == 303, status
         walk_id = location.split("/")[2]
         self._get(location)
-        clock = time.perf_counter_ns
+        clock, cpu = time.perf_counter_ns, time.thread_time_ns
         for index, (question, value) in enumerate(PATH):
-            t0 = clock()
+            c0, t0 = cpu(), clock()
             status, location = self.client.post(f"/walks/{walk_id}/{question}",
                                                  {"answer": value, "csrf_token": self.token})
             t1 = clock()
             status2, page = self.client.get(location)
-            t2 = clock()
+            t2, c2 = clock(), cpu()
             assert status == 303 and status2 == 200, (question, status, location, status2)
             self.token = TOKEN.search(page).group(1)
             if index < len(PATH) - 1:
                 assert location.endswith(f"/{PATH[index + 1][0]}"), (question, location)
                 out["step"].append(t2 - t0)
+                out["cpu"].append(c2 - c0)
                 out["post"].append(t1 - t0)
                 out["get"].append(t2 - t1)
             else:
@@ -138,25 +140,27 @@ class BareWalker:
 
     name = "bare Flask step"
 
-    def __init__(self, client):
+    def __init__(self, client, name: str | None = None):
         self.client = client
         self.count = 0
+        self.name = name or self.name
 
     def walk(self, out: dict[str, list[int]]) -> None:
         self.count += 1
         walk_id = f"w{self.count}"
-        clock = time.perf_counter_ns
+        clock, cpu = time.perf_counter_ns, time.thread_time_ns
         names = [q for q, _ in PATH] + ["check"]
         for index, (question, value) in enumerate(PATH):
-            t0 = clock()
+            c0, t0 = cpu(), clock()
             status, location = self.client.post(f"/bare/{walk_id}/{question}",
                                                 {"answer": value, "next": names[index + 1], "csrf_token": "bare-token"})
             t1 = clock()
             status2, page = self.client.get(location)
-            t2 = clock()
+            t2, c2 = clock(), cpu()
             assert status == 303 and status2 == 200 and "csrf_token" in page, (status, location, status2)
             if index < len(PATH) - 1:
                 out["step"].append(t2 - t0)
+                out["cpu"].append(c2 - c0)
                 out["post"].append(t1 - t0)
                 out["get"].append(t2 - t1)
             else:
@@ -164,8 +168,9 @@ class BareWalker:
 
 
 def samples() -> dict[str, list[int]]:
-    """Nanoseconds: whole question steps, their POST and GET halves, and the final step (to 'check your answers')."""
-    return {"step": [], "post": [], "get": [], "final": []}
+    """Nanoseconds: whole question steps, their POST and GET halves, the final step (to 'check your answers'),
+    and the CPU time this thread spent on each question step (in-process: the app's work; over HTTP: the client's)."""
+    return {"step": [], "post": [], "get": [], "final": [], "cpu": []}
 
 
 def run_interleaved(walkers, walks: int, warmup_walks: int) -> dict[str, dict[str, list[int]]]:
@@ -308,7 +313,9 @@ def main() -> int:
         app = guide_app(inproc_url, "bench-secret", str(REPO / "content"))
         guide_inproc = GuideWalker(InProcess(app))
         bare_inproc = BareWalker(InProcess(bare_app()))
-        walkers = [guide_inproc, bare_inproc]
+        # The durability floor: the bare app whose POST durably commits one row (same SQLite settings).
+        durable_inproc = BareWalker(InProcess(durable_app(str(tmp / "durable-inprocess.sqlite3"))), DURABLE)
+        walkers = [guide_inproc, bare_inproc, durable_inproc]
         if not args.no_uncached:
             # The same app with its fragment cache off (guide/fragments.py): what the cache saves, in the same run.
             uncached = GuideWalker(InProcess(guide_app(inproc_url, "bench-secret", str(REPO / "content"),
@@ -321,20 +328,24 @@ def main() -> int:
         # ---- over HTTP (gunicorn, loopback)
         if not args.no_http:
             env = {"BENCH_DATABASE_URL": http_url, "BENCH_SECRET_KEY": "bench-secret",
-                   "BENCH_CONTENT_DIR": str(REPO / "content"), "PYTHONPATH": os.pathsep.join([str(BENCH), str(REPO)])}
+                   "BENCH_CONTENT_DIR": str(REPO / "content"), "PYTHONPATH": os.pathsep.join([str(BENCH), str(REPO)]),
+                   "BENCH_DURABLE_PATH": str(tmp / "durable-http.sqlite3")}
             guide_proc, guide_port = start_gunicorn("bench_servers:guide_app()", env)
             procs.append(guide_proc)
             bare_proc, bare_port = start_gunicorn("bench_servers:bare_app()", env)
             procs.append(bare_proc)
-            guide_client, bare_client = OverHttp(guide_port), OverHttp(bare_port)
+            durable_proc, durable_port = start_gunicorn("bench_servers:durable_app()", env)
+            procs.append(durable_proc)
+            guide_client, bare_client, durable_client = OverHttp(guide_port), OverHttp(bare_port), OverHttp(durable_port)
             guide_http = GuideWalker(guide_client)
             bare_http = BareWalker(bare_client)
-            results["HTTP"] = run_interleaved([guide_http, bare_http], walks, args.warmup)
-            connections = (guide_client.connections, bare_client.connections)
-            guide_client.close()
-            bare_client.close()
+            durable_http = BareWalker(durable_client, DURABLE)
+            results["HTTP"] = run_interleaved([guide_http, bare_http, durable_http], walks, args.warmup)
+            connections = (guide_client.connections, bare_client.connections, durable_client.connections)
+            for client in (guide_client, bare_client, durable_client):
+                client.close()
             print(f"[HTTP done at {time.perf_counter() - started:.1f}s; TCP connections opened: "
-                  f"guide {connections[0]}, bare {connections[1]}]", flush=True)
+                  f"guide {connections[0]}, bare {connections[1]}, bare + durable commit {connections[2]}]", flush=True)
 
         # ---- engine alone
         engine = time_engine(repeats=500)
@@ -367,6 +378,19 @@ def main() -> int:
                   f"extra per step at p50: {g['p50'] - b['p50']:.3f} ms")
             verdicts.append((f"step ≤ {GOAL_RATIO:g}× bare Flask, {mode} (p50 ratio {r50:.1f}×)", r50 <= GOAL_RATIO))
             verdicts.append((f"step ≤ {GOAL_RATIO:g}× bare Flask, {mode} (p99 ratio {r99:.1f}×)", r99 <= GOAL_RATIO))
+        print("Against the durability floor: bare Flask + one durable SQLite commit of a row (not the goal's baseline)")
+        for mode, by_app in results.items():
+            g, b = stats_ms(by_app["guide step"]["step"]), stats_ms(by_app["bare Flask step"]["step"])
+            d = stats_ms(by_app[DURABLE]["step"])
+            print(f"  {mode:<11} p50 {g['p50']:.3f} / {d['p50']:.3f} = {g['p50'] / d['p50']:5.1f}×    "
+                  f"p99 {g['p99']:.3f} / {d['p99']:.3f} = {g['p99'] / d['p99']:5.1f}×    "
+                  f"of the guide's extra {g['p50'] - b['p50']:.3f} ms over bare at p50: durability "
+                  f"{d['p50'] - b['p50']:.3f} ms, the guide's own overhead {g['p50'] - d['p50']:.3f} ms")
+        cpu_in = {name: stats_ms(got["cpu"]) for name, got in results["in-process"].items()}
+        print("  CPU per step, in-process (this thread's CPU time, p50; waiting for the disk is not CPU, and other "
+              "processes on the machine move it much less than wall-clock time): "
+              + ", ".join(f"{name} {c['p50']:.3f} ms" for name, c in cpu_in.items())
+              + f"; guide / bare {cpu_in['guide step']['p50'] / cpu_in['bare Flask step']['p50']:.1f}×")
         if UNCACHED in results["in-process"]:
             u, b = stats_ms(results["in-process"][UNCACHED]["step"]), stats_ms(results["in-process"]["bare Flask step"]["step"])
             g = stats_ms(results["in-process"]["guide step"]["step"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from .audit_chain import (
     verify_trail,
 )
 from .crypto import UndecryptableValue, with_row_key
-from .models import AuditEvent
+from .models import AuditEvent, utcnow
 
 TRAIL = "records"
 
@@ -51,18 +51,24 @@ def _parts(at, user_id, action, object_type, object_id, detail) -> list:
     return [at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f"), user_id, action, object_type, object_id, detail]
 
 
-def _seal(connection, events: list[AuditEvent]) -> tuple[int, int, str]:
-    """Chain the transaction's events, in the order written, after the end of their user's chain."""
+def _seal(session: Session, events: list[AuditEvent]) -> tuple[int, int, str]:
+    """Chain the transaction's events, in the order written, after the end of their user's chain.
+
+    The head is locked first and each event's place and hash set before the flush, so an event goes
+    into the database already sealed, in its one INSERT (an event flushed earlier is updated)."""
+    connection = session.connection()
     setup = audit_setup(connection)
     chain = chain_for(next((e.user_id for e in events if e.user_id), None), setup.chains)
     seq, prev = lock_head(connection, setup.key, TRAIL, chain)
-    for written in sorted(events, key=lambda e: e.id):
+    for written in events:
+        if written.at is None:
+            written.at = utcnow()
         seq += 1
         digest = entry_hash(setup.key, TRAIL, chain, seq, prev, *_parts(
             written.at, written.user_id, written.action, written.object_type, written.object_id, written.detail))
-        connection.execute(update(AuditEvent).where(AuditEvent.id == written.id)
-                           .values(prev_hash=prev, hash=digest, seq=seq, chain=chain))
+        written.prev_hash, written.hash, written.seq, written.chain = prev, digest, seq, chain
         prev = digest
+    session.flush()
     move_head(connection, TRAIL, chain, seq, prev)
     return chain, seq, prev
 
@@ -74,8 +80,7 @@ def _seal(connection, events: list[AuditEvent]) -> tuple[int, int, str]:
 def _seal_before_commit(session):
     written = session.info.pop("audit_events", None)
     if written:
-        session.flush()
-        session.info["audit_sealed"] = _seal(session.connection(), written)
+        session.info["audit_sealed"] = _seal(session, written)
 
 
 @event.listens_for(Session, "after_commit")

@@ -8,8 +8,8 @@ and the hash before it. Two things follow:
 - Only the app can extend a chain. The audit key lives outside the database (GUIDE_AUDIT_KEY, or
   a file made once in the instance folder, like the encryption keys), so someone who can write to
   the database cannot recompute the hashes after deleting, altering or inserting an entry.
-- Writers do not queue behind one lock. Appending locks one chain's head row (`audit_heads`,
-  `SELECT … FOR UPDATE` on PostgreSQL; SQLite has one writer at a time anyway): writers on other
+- Writers do not queue behind one lock. Appending locks one chain's head row (`audit_heads`, an
+  upsert that locks it like `SELECT … FOR UPDATE` on PostgreSQL; SQLite has one writer at a time anyway): writers on other
   chains carry on, and a writer waits for its chain rather than retrying and giving up.
 
 Each chain's head is also written, signed, as a checkpoint file to a folder the database does not
@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -121,22 +121,36 @@ def make_audit_setup(instance_path: Path, database_url: str, configured_key: str
 
 # --- appending -------------------------------------------------------------------------------------
 
+def _lock_head_statement(dialect_name: str):
+    table = AuditHead.__table__
+    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    statement = insert(table).values(trail=bindparam("trail"), chain=bindparam("chain"), seq=0,
+                                     hash=bindparam("genesis"))
+    # Made if new, or "updated" to itself, which locks the row for this transaction like
+    # SELECT … FOR UPDATE (PostgreSQL), and returned: one statement.
+    return statement.on_conflict_do_update(index_elements=[table.c.trail, table.c.chain],
+                                           set_={"seq": table.c.seq}).returning(table.c.seq, table.c.hash)
+
+
+# Built once per dialect, and once: every audited commit runs both.
+_LOCK_HEAD = {name: _lock_head_statement(name) for name in ("postgresql", "sqlite")}
+_MOVE_HEAD = (update(AuditHead.__table__)
+              .where(AuditHead.__table__.c.trail == bindparam("head_trail"), AuditHead.__table__.c.chain == bindparam("head_chain"))
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+
+
 def lock_head(connection: Connection, key: AuditKey, trail: str, chain: int) -> tuple[int, str]:
     """Take the chain's head row for this transaction (made if new); returns its (seq, hash)."""
-    table = AuditHead.__table__
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     # Writing first also takes SQLite's write lock before anything is read, so what is read next
-    # (the head, and a rate limit's count) cannot change before this transaction commits.
-    connection.execute(insert(table).values(trail=trail, chain=chain, seq=0, hash=key.genesis(trail, chain))
-                       .on_conflict_do_nothing())
-    row = connection.execute(select(table.c.seq, table.c.hash)
-                             .where(table.c.trail == trail, table.c.chain == chain).with_for_update()).one()
+    # (a rate limit's count) cannot change before this transaction commits.
+    name = connection.dialect.name
+    statement = _LOCK_HEAD[name] if name in _LOCK_HEAD else _lock_head_statement(name)
+    row = connection.execute(statement, {"trail": trail, "chain": chain, "genesis": key.genesis(trail, chain)}).one()
     return row.seq, row.hash
 
 
 def move_head(connection: Connection, trail: str, chain: int, seq: int, digest: str) -> None:
-    table = AuditHead.__table__
-    connection.execute(update(table).where(table.c.trail == trail, table.c.chain == chain).values(seq=seq, hash=digest))
+    connection.execute(_MOVE_HEAD, {"head_trail": trail, "head_chain": chain, "new_seq": seq, "new_hash": digest})
 
 
 def heads(connection: Connection, trail: str) -> dict[int, tuple[int, str]]:
@@ -152,7 +166,17 @@ class Checkpoints:
 
     The folder holds one sub-folder per database (named from its URL, without the password), so
     test databases or a staging copy never mix with production's checkpoints.
+
+    A file holds two slots of SLOT bytes, each a signed checkpoint (JSON, after the SHA-256 of that
+    JSON, padded). A new checkpoint is written in place over the older slot, so the newer one is never
+    touched while writing: if the machine stops mid-write, the torn slot fails its SHA-256 and is
+    passed over, and the other still holds the previous checkpoint (a slot whose SHA-256 holds but
+    whose signature does not was altered). Writing in place costs one small write; replacing the file (write a copy, rename it
+    over the old) costs the file system a flush of the copy on every audited commit. A file written
+    before the slots (one checkpoint, no padding) reads as its first slot.
     """
+
+    SLOT = 512
 
     def __init__(self, folder: Path, database_url: str, key: AuditKey):
         from sqlalchemy.engine import make_url
@@ -169,30 +193,73 @@ class Checkpoints:
 
     def record(self, trail: str, chain: int, seq: int, digest: str, kind: str = "head") -> None:
         """Keep (seq, hash) as the chain's checkpoint, unless a later one is already kept."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        signed = json.dumps(self._sign(trail, chain, kind, seq, digest)).encode()
+        body = hashlib.sha256(signed).hexdigest().encode() + b" " + signed
+        if len(body) > self.SLOT:
+            raise ValueError("a checkpoint does not fit its slot")
         path = self._path(trail, chain, kind)
-        with open(path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # writers of one chain in other processes take turns here
-            kept = self.read(trail, chain, kind)
-            if isinstance(kept, tuple) and kept[0] >= seq:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # the first checkpoint for this database
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # writers of one chain in other processes take turns here
+            slots = self._slots(os.pread(fd, 2 * self.SLOT, 0), trail, chain, kind)
+            kept = [(slot[0], index) for index, slot in enumerate(slots) if isinstance(slot, tuple)]
+            newest = max(kept, default=None)
+            if newest is not None and newest[0] >= seq:
                 return
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(self._sign(trail, chain, kind, seq, digest)))
-            os.replace(temporary, path)  # whole or not at all, even if the machine stops here
+            # Over the slot that does not hold the newest checkpoint (an unreadable slot first).
+            target = 1 - newest[1] if newest is not None else 0
+            os.pwrite(fd, body.ljust(self.SLOT), target * self.SLOT)
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _slots(self, data: bytes, trail: str, chain: int, kind: str) -> list:
+        """Each slot's (seq, hash); None when empty or torn; a string saying why when its signature fails."""
+        slots = []
+        for index in (0, 1):
+            text = data[index * self.SLOT:(index + 1) * self.SLOT].rstrip(b"\0 \n")
+            if not text:
+                slots.append(None)
+                continue
+            if not text.startswith(b"{"):  # a slot: the SHA-256 of its JSON, then the JSON
+                check, _, text = text.partition(b" ")
+                if hashlib.sha256(text).hexdigest().encode() != check:
+                    slots.append(None)  # torn by a write that never finished: the other slot holds the previous one
+                    continue
+            try:
+                entry = json.loads(text)
+                expected = self._sign(trail, chain, kind, int(entry["seq"]), str(entry["hash"]))
+            except (ValueError, KeyError, TypeError):
+                slots.append("its checkpoint file cannot be read")
+                continue
+            if not hmac.compare_digest(expected["signature"], str(entry.get("signature", ""))):
+                slots.append("its checkpoint file's signature is wrong (the file was altered)")
+            else:
+                slots.append((expected["seq"], expected["hash"]))
+        return slots
 
     def read(self, trail: str, chain: int, kind: str = "head"):
         """(seq, hash); None when there is none; a string saying why when it cannot be trusted."""
         path = self._path(trail, chain, kind)
         try:
-            data = json.loads(path.read_text())
-            expected = self._sign(trail, chain, kind, int(data["seq"]), str(data["hash"]))
+            with open(path, "rb") as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH)  # not half-way through a write
+                data = handle.read(2 * self.SLOT)
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError, OSError):
+        except OSError:
             return "its checkpoint file cannot be read"
-        if not hmac.compare_digest(expected["signature"], str(data.get("signature", ""))):
-            return "its checkpoint file's signature is wrong (the file was altered)"
-        return expected["seq"], expected["hash"]
+        slots = self._slots(data, trail, chain, kind)
+        untrusted = next((slot for slot in slots if isinstance(slot, str)), None)
+        if untrusted:
+            return untrusted
+        kept = [slot for slot in slots if isinstance(slot, tuple)]
+        if kept:
+            return max(kept)
+        return "its checkpoint file cannot be read" if data.strip(b"\0 \n") else None
 
     def chains(self, trail: str, kind: str = "head") -> set[int]:
         if not self.folder.exists():

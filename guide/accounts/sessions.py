@@ -22,13 +22,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from ..crypto import RowBound
-from ..models import UserSession, utcnow
+from ..models import User, UserSession, utcnow
 
 # last_seen_at is written at most this often: not a database write on every page.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -119,6 +119,11 @@ def seconds_left(app: Flask, session: GuideSession) -> int | None:
     return max(0, int((aware(session.last_seen_at) + idle_limit(app) - utcnow()).total_seconds()))
 
 
+# Built once: every signed-in request asks it.
+_SESSION_AND_USER = (select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
+                     .where(UserSession.id_hash == bindparam("id_hash")))
+
+
 class ServerSideSessions(SecureCookieSessionInterface):
     session_class = GuideSession
 
@@ -127,9 +132,14 @@ class ServerSideSessions(SecureCookieSessionInterface):
         token = cookie.get("sid") if cookie is not None else None
         if not isinstance(token, str) or not token:
             return cookie
-        db = app.extensions["db_sessions"]()
+        # The request's own database session (guide/web.py), when there is one: the session row and its
+        # user come back in one query, and the user stays in that session's identity map, so
+        # `current_user()` finds it there without asking the database again.
+        own = not has_app_context()
+        db = app.extensions["db_sessions"]() if own else _request_db()
         try:
-            row = db.get(UserSession, _hash(token))
+            found = db.execute(_SESSION_AND_USER, {"id_hash": _hash(token)}).first()
+            row = found[0] if found is not None else None
             now = utcnow()
             reason = why_ended(app, row, now)
             if reason is not None:
@@ -142,9 +152,13 @@ class ServerSideSessions(SecureCookieSessionInterface):
                 return fresh
             session = self.session_class(row.data or {})
             session.sid, session.last_seen_at = token, row.last_seen_at
+            if not own:
+                # Held for the request: the identity map keeps only weak references.
+                g.session_user = found[1]
             return session
         finally:
-            db.close()
+            if own:
+                db.close()
 
     def save_session(self, app: Flask, session: GuideSession, response) -> None:
         if not session.sid:
@@ -171,6 +185,13 @@ class ServerSideSessions(SecureCookieSessionInterface):
                 domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
                 secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app))
         response.vary.add("Cookie")
+
+
+def _request_db() -> Session:
+    """The request's database session, the one guide.web.db() hands to the views (made here if first)."""
+    if "db" not in g:
+        g.db = current_app.extensions["db_sessions"]()
+    return g.db
 
 
 def init_sessions(app: Flask) -> None:

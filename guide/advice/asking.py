@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from ..audit import audit
@@ -241,14 +241,19 @@ def on_walk(db: Session, walk_id: str) -> list[AdviceRequest]:
                            .order_by(AdviceRequest.created_at)))
 
 
+# Built once: the header asks for this count on every page.
+_UNREAD_BY_PRACTITIONER = select(func.count()).select_from(AdviceRequest).where(
+    AdviceRequest.practitioner_id == bindparam("user_id"), AdviceRequest.unread_by_practitioner.is_(True))
+_WAITING_FOR_AGENCY = select(func.count()).select_from(AdviceRequest).where(
+    AdviceRequest.agency == bindparam("agency"), AdviceRequest.state == "open",
+    AdviceRequest.waiting_since.is_not(None), AdviceRequest.practitioner_id != bindparam("user_id"))
+
+
 def waiting_count(db: Session, user: User) -> int:
     """What the header counts: advice the practitioner has not read, and requests waiting for an adviser."""
-    count = db.scalar(select(func.count()).select_from(AdviceRequest).where(
-        AdviceRequest.practitioner_id == user.id, AdviceRequest.unread_by_practitioner.is_(True))) or 0
+    count = db.scalar(_UNREAD_BY_PRACTITIONER, {"user_id": user.id}) or 0
     if is_adviser(user):
-        count += db.scalar(select(func.count()).select_from(AdviceRequest).where(
-            AdviceRequest.agency == user.agency, AdviceRequest.state == "open",
-            AdviceRequest.waiting_since.is_not(None), AdviceRequest.practitioner_id != user.id)) or 0
+        count += db.scalar(_WAITING_FOR_AGENCY, {"agency": user.agency, "user_id": user.id}) or 0
     return count
 
 

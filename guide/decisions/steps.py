@@ -6,7 +6,7 @@ tampered step is refused before anything is written.
 
 from __future__ import annotations
 
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,12 +68,17 @@ def position(guidance: Guidance, walk: Walk) -> WalkPosition:
     return machine.replay(walk.answers or {})
 
 
+# Built once: every step asks both.
+_WALK_OF_USER = select(Walk).where(Walk.id == bindparam("walk_id"), Walk.user_id == bindparam("user_id"))
+_RECORD_OF_WALK = select(DecisionRecord.id).where(DecisionRecord.walk_id == bindparam("walk_id")).limit(1)
+
+
 def walk_for(db: Session, walk_id: str, user: User, *, for_update: bool = False) -> Walk | None:
     """A walk belongs to the practitioner who took it; anyone else is told it does not exist."""
-    query = select(Walk).where(Walk.id == walk_id, Walk.user_id == user.id)
+    query = _WALK_OF_USER
     if for_update and db.bind.dialect.name != "sqlite":
         query = query.with_for_update()
-    return db.scalar(query)
+    return db.scalar(query, {"walk_id": walk_id, "user_id": user.id})
 
 
 def discard_walk(db: Session, walk: Walk, user: User) -> None:
@@ -84,7 +89,7 @@ def discard_walk(db: Session, walk: Walk, user: User) -> None:
 
 
 def is_recorded(db: Session, walk: Walk) -> bool:
-    return db.scalar(select(DecisionRecord.id).where(DecisionRecord.walk_id == walk.id).limit(1)) is not None
+    return db.scalar(_RECORD_OF_WALK, {"walk_id": walk.id}) is not None
 
 
 def answer(db: Session, guidance: Guidance, walk: Walk, user: User, question_id: str, value: str,

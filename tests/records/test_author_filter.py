@@ -35,7 +35,8 @@ def test_filtering_by_author_decrypts_no_user_but_the_officer(app):
     engine = app.extensions["db_engine"]
 
     def watch(conn, cursor, statement, parameters, context, executemany):
-        if "FROM users" in statement and "users.email" in statement:
+        # The signed-in user is read with their session (JOIN users), other users FROM users.
+        if ("FROM users" in statement or "JOIN users" in statement) and "users.email" in statement:
             users_read.append(statement)
 
     event.listen(engine, "before_cursor_execute", watch)

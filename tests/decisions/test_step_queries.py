@@ -1,0 +1,82 @@
+"""What one step asks of the database: answering a question is one commit, and neither half of a
+step sends a statement it does not need (counted as sent, not timed: bench/step_latency.py times)."""
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from tests.conftest import Client
+
+# Answering: the session and its user (one query), the walk, whether it is recorded, then the
+# audit head taken, the audit event inserted already sealed, the walk updated, the head moved.
+POST_STATEMENTS = 7
+# The next question: the session and its user, the walk, whether it is recorded, the advice count.
+GET_STATEMENTS = 4
+
+
+@contextmanager
+def sent(app):
+    """The SQL statements and commits the app sends while the block runs."""
+    engine = app.extensions["db_engine"]
+    seen = {"statements": [], "commits": 0}
+
+    def statement(_conn, _cursor, sql, _params, _context, _many):
+        seen["statements"].append(" ".join(sql.split()))
+
+    def commit(_conn):
+        seen["commits"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+
+
+def started(app) -> tuple[Client, str]:
+    client = Client(app).sign_in("practitioner")
+    walk_id = client.start("mini")
+    client.get(f"/walks/{walk_id}/purpose")
+    return client, walk_id
+
+
+def test_answering_a_question_is_one_commit_and_at_most_seven_statements(app):
+    client, walk_id = started(app)
+    with sent(app) as answering:
+        response = client.post(f"/walks/{walk_id}/purpose", {"answer": "yes"})
+    assert response.status_code == 303 and response.location.endswith("/consent")
+    assert answering["commits"] == 1
+    assert len(answering["statements"]) <= POST_STATEMENTS, answering["statements"]
+    # The audit event goes in already sealed: never inserted bare and updated afterwards.
+    assert not [sql for sql in answering["statements"] if sql.startswith("UPDATE audit_events")]
+
+
+def test_the_next_question_is_read_with_no_commit_and_at_most_four_statements(app):
+    client, walk_id = started(app)
+    client.post(f"/walks/{walk_id}/purpose", {"answer": "yes"})
+    with sent(app) as reading:
+        response = client.get(f"/walks/{walk_id}/consent")
+    assert response.status_code == 200 and "csrf_token" in response.get_data(as_text=True)
+    assert reading["commits"] == 0
+    assert len(reading["statements"]) <= GET_STATEMENTS, reading["statements"]
+    # The signed-in user comes with the session, and the header's advice count is asked once.
+    assert not [sql for sql in reading["statements"] if sql.startswith("SELECT users.")]
+    assert len([sql for sql in reading["statements"] if "FROM advice_requests" in sql]) == 1
+
+
+def test_a_refused_answer_commits_nothing(app):
+    client, walk_id = started(app)
+    with sent(app) as refused:
+        response = client.post(f"/walks/{walk_id}/purpose", {"answer": "perhaps"})
+    assert response.status_code == 400
+    assert refused["commits"] == 0
+    assert not [sql for sql in refused["statements"] if sql.startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_an_ended_session_is_not_let_in_by_the_query_that_finds_it(app):
+    client, walk_id = started(app)
+    client.post("/sign-out")
+    response = client.get(f"/walks/{walk_id}/purpose")
+    assert response.status_code == 302 and "/sign-in" in response.location
