@@ -8,8 +8,9 @@ from sqlalchemy import event
 from tests.conftest import Client
 
 # Answering: the session and its user (one query), the walk, whether it is recorded, then the
-# audit head taken, the audit event inserted already sealed, the walk updated, the head moved.
-POST_STATEMENTS = 7
+# audit head taken, the audit event inserted already sealed, its detail sealed to the id the database
+# gave it (encrypted values are bound to their row, issue 15 item 9), the walk updated, the head moved.
+POST_STATEMENTS = 8
 # The next question: the session and its user, the walk, whether it is recorded, the advice count.
 GET_STATEMENTS = 4
 
@@ -42,7 +43,7 @@ def started(app) -> tuple[Client, str]:
     return client, walk_id
 
 
-def test_answering_a_question_is_one_commit_and_at_most_seven_statements(app):
+def test_answering_a_question_is_one_commit_and_at_most_eight_statements(app):
     client, walk_id = started(app)
     with sent(app) as answering:
         response = client.post(f"/walks/{walk_id}/purpose", {"answer": "yes"})
