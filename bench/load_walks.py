@@ -3,7 +3,7 @@
 Each simulated practitioner (a thread with its own keep-alive connection and cookies) signs
 in once, then, until the time is up: starts a walk of the `confidentiality` flowchart,
 answers every question with a random answer the page offers (POST → 303 → GET the next
-question), reads "check your answers" and the outcome, fills in the decision record form
+question), reads the outcome (with the answers to check), fills in the decision record form on it
 with valid random details and saves it (POST → 303 → GET the saved page), and starts again.
 
     .venv/bin/python bench/load_walks.py                 # 100 practitioners, 60 s, about 2.5 minutes in all
@@ -82,8 +82,8 @@ RECORD_TEXT = {
     "other_practitioners": "",
 }
 # Request kinds in the order they are printed; the guide's walk, then the bare baseline.
-KINDS = ["start walk POST", "question GET", "question POST", "check GET", "outcome GET",
-         "record form GET", "record save POST", "saved GET"]
+KINDS = ["start walk POST", "question GET", "question POST", "outcome GET",
+         "record save POST", "saved GET"]
 BARE_KINDS = ["bare POST", "bare GET"]
 
 
@@ -278,7 +278,7 @@ class Practitioner(SimulatedUser):
         if not at:
             self.fail("start walk POST", f"redirected to {location!r}")
         walk_id = at.group(1)
-        check_url = f"/walks/{walk_id}/check"
+        outcome_url = f"/walks/{walk_id}/outcome"
         page = self.call("question GET", "GET", location, expect=200)
         while True:
             answers = offered(page).get("answer")
@@ -288,17 +288,14 @@ class Practitioner(SimulatedUser):
             location = self.call("question POST", "POST", f"/walks/{walk_id}/{at.group(2)}",
                                  {"answer": self.rng.choice(answers), "csrf_token": self.token}, expect=303)
             self.answers_acknowledged += 1
-            if location == check_url:
-                self.call("check GET", "GET", location, expect=200)
+            if location == outcome_url:
+                # The outcome page: what to do now, the answers to check, and the record form.
+                page = self.call("outcome GET", "GET", location, expect=200)
                 break
             at = WALK_PAGE.match(location or "")
             if not at or at.group(1) != walk_id:
                 self.fail("question POST", f"redirected to {location!r}")
             page = self.call("question GET", "GET", location, expect=200)
-        self.pause()
-        self.call("outcome GET", "GET", f"/walks/{walk_id}/outcome", expect=200)
-        self.pause()
-        page = self.call("record form GET", "GET", f"/walks/{walk_id}/record", expect=200)
         self.pause(2)  # filling in a form takes longer than reading a question
         t_ack = time.perf_counter_ns()
         location = self.call("record save POST", "POST", f"/walks/{walk_id}/record", self.record_form(page),

@@ -131,7 +131,7 @@ class GuideWalker:
                 out["post"].append(t1 - t0)
                 out["get"].append(t2 - t1)
             else:
-                assert location.endswith("/check"), location
+                assert location.endswith("/outcome"), location
                 out["final"].append(t2 - t0)
 
 
@@ -149,7 +149,7 @@ class BareWalker:
         self.count += 1
         walk_id = f"w{self.count}"
         clock, cpu = time.perf_counter_ns, time.thread_time_ns
-        names = [q for q, _ in PATH] + ["check"]
+        names = [q for q, _ in PATH] + ["outcome"]
         for index, (question, value) in enumerate(PATH):
             c0, t0 = cpu(), clock()
             status, location = self.client.post(f"/bare/{walk_id}/{question}",
@@ -168,7 +168,7 @@ class BareWalker:
 
 
 def samples() -> dict[str, list[int]]:
-    """Nanoseconds: whole question steps, their POST and GET halves, the final step (to 'check your answers'),
+    """Nanoseconds: whole question steps, their POST and GET halves, the final step (to the outcome),
     and the CPU time this thread spent on each question step (in-process: the app's work; over HTTP: the client's)."""
     return {"step": [], "post": [], "get": [], "final": [], "cpu": []}
 
@@ -303,7 +303,7 @@ def main() -> int:
               f"files in {tmp} ({filesystem_of(tmp)})")
         print(f"path         {FLOWCHART}: " + " → ".join(f"{q}={a}" for q, a in PATH) + f" → {EXPECTED_OUTCOME}")
         print(f"run          {walks} walks × {per_walk} question steps = {walks * per_walk} timed steps per row "
-              f"(+ {walks} final steps to 'check your answers'); {args.warmup} warm-up walks per app and mode; "
+              f"(+ {walks} final steps to the outcome); {args.warmup} warm-up walks per app and mode; "
               "guide and bare walks interleaved")
         print(flush=True)
 
@@ -361,7 +361,7 @@ def main() -> int:
                 print(row(name, got["step"]))
                 print(row("  of which POST answer → 303", got["post"]))
                 print(row("  of which GET next question", got["get"]))
-            print(row("guide final step (→ check answers)", by_app["guide step"]["final"]))
+            print(row("guide final step (→ outcome)", by_app["guide step"]["final"]))
         print(" engine alone")
         print(row("FlowMachine.replay, full path", engine["full"]))
         print(f"  replay p50 by depth 0..{len(PATH)} (µs): "
