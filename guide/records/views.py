@@ -70,7 +70,12 @@ def _visible_or_404(record_id: str) -> DecisionRecord:
 @bp.get("/records/<record_id>/saved")
 @login_required
 def saved(record_id: str):
-    return render_template("records/record_saved.html", record=_visible_or_404(record_id))
+    record = _visible_or_404(record_id)
+    # What to do now, again: the record is saved, the child may still need the referral or the call.
+    chart = guidance().content.flowcharts.get(record.flowchart_id)
+    outcome = chart.outcomes.get(record.outcome_id) if chart else None
+    return render_template("records/record_saved.html", record=record,
+                           actions=list(getattr(outcome, "actions", None) or []))
 
 
 @bp.get("/records/<record_id>")

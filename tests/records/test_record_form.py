@@ -92,3 +92,21 @@ def test_the_records_filter_takes_a_govuk_date_input(practitioner):
     # A date that does not exist is ignored rather than guessed, and nothing fails.
     assert practitioner.get("/records?from-day=31&from-month=2&from-year=2026").status_code == 200
     assert practitioner.get("/records?from-day=x&from-month=&from-year=").status_code == 200
+
+
+def test_the_confirmation_repeats_what_to_do_and_says_when_a_record_awaits_countersignature(practitioner):
+    walk_id = walk_to_outcome(practitioner, dict(WITHOUT_CONSENT))
+    practitioner.get(f"/walks/{walk_id}/outcome")
+    response = practitioner.post(f"/walks/{walk_id}/record", {
+        "subject_ref": "RF-2", "advice_sought": "no", "information_shared": "Bruising.", "recipient_name": "Sam",
+        "recipient_job_title": "Social worker", "recipient_organisation": "Northshire", "recipient_contact": "0100",
+        "share_method": "phone", "shared_on-day": "1", "shared_on-month": "12", "shared_on-year": "2026",
+        "person_told": "yes", "basis_detail": "Risk of significant harm.", "checklist_confirmed": "yes"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    saved = practitioner.get(response.location).get_data(as_text=True)
+    record = practitioner.get(response.location.removesuffix("/saved")).get_data(as_text=True)
+    # The record page says it awaits countersignature (the agency's policy): the confirmation must not
+    # call it final, and it repeats what to do now (the referral, the 999 line).
+    assert "Awaiting countersignature" in record
+    assert "The record is final" not in saved and "not final until they do" in saved
+    assert "What to do now" in saved and "999" in saved
