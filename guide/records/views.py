@@ -25,7 +25,7 @@ from .export_formats import csv_rows, json_rows, pdf
 from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
 from .saving import correct_record, latest_version, save_record, versions
 from .visibility import RecordFilter, can_view, records_page, visible_records
-from .web_form import form_context, form_values, posted_new_record
+from .web_form import drop_draft, form_context, form_values, keep_draft, posted_new_record
 
 bp = Blueprint("records", __name__, template_folder="templates")
 
@@ -56,7 +56,21 @@ def new(walk_id: str):
         return render_template("refused.html", message=refused.message, walk=walk,
                                resume_url=url_for("records.index")), refused.status
     db().commit()
+    drop_draft(walk)
     return redirect(url_for("records.saved", record_id=record.id), 303)
+
+
+@bp.post("/walks/<walk_id>/record/change/<question_id>")
+@login_required
+def change_answer(walk_id: str, question_id: str):
+    """A Change link beside the record form: keep what was typed, then go to the question."""
+    walk = walk_for(db(), walk_id, current_user())
+    if walk is None or guidance().is_case(walk.flowchart_id):
+        abort(404)
+    if question_id not in {question.id for question, _ in position(guidance(), walk).path}:
+        abort(404)
+    keep_draft(walk)
+    return redirect(url_for("walks.step", walk_id=walk.id, question_id=question_id, change=1), 303)
 
 
 def _visible_or_404(record_id: str) -> DecisionRecord:

@@ -8,7 +8,7 @@ so the practitioner writes only what the guide cannot know. The checks are the A
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request, session, url_for
 
 from ..models import IndexContactsDraft, Walk
 from ..web import db, guidance
@@ -69,10 +69,28 @@ def posted_new_record(walk: Walk) -> dict:
     return {**form_values(), **settled_by_answers(walk)}
 
 
+def _draft_key(walk: Walk) -> str:
+    return f"record_draft:{walk.id}"
+
+
+def keep_draft(walk: Walk) -> None:
+    """Keep what was typed into the record while the practitioner changes an answer above it.
+
+    Kept in the server-side session (encrypted at rest like every session's data, never in the
+    cookie) and dropped when the record is saved or the session ends."""
+    session[_draft_key(walk)] = {key: value for key, value in form_values().items() if key != "csrf_token"}
+
+
+def drop_draft(walk: Walk) -> None:
+    session.pop(_draft_key(walk), None)
+
+
 def record_section(walk: Walk, where, *, values: dict | None = None, errors: dict | None = None) -> dict:
     """The record part of an outcome page: its fields, values, errors and where it posts."""
     settled = settled_by_answers(walk)
-    return {"values": values if values is not None else new_record_values(walk), "errors": errors or {},
+    if values is None:
+        values = {**new_record_values(walk), **session.get(_draft_key(walk), {})}
+    return {"values": values, "errors": errors or {},
             "settled": settled, "action": url_for("records.new", walk_id=walk.id),
             "labels": {"consent_position": CONSENT_POSITIONS, "basis": BASES},
             **form_context(where.outcome.decision)}

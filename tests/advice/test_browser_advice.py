@@ -98,7 +98,7 @@ def test_unsure_ask_advice_change_an_answer_record_and_countersign(browser: Brow
     pat.reload()
     expect(pat.locator("#advice-messages")).to_contain_text("Suggested answer")
     pat.get_by_role("link", name=re.compile("Back to your walk")).click()
-    pat.get_by_role("link", name=f"Change {public_interest}").click()
+    pat.get_by_role("button", name=f"Change {public_interest}").click()
     answer_with_mouse(pat, "public_interest", "yes")
     for question, value in AFTER_PUBLIC_INTEREST:
         answer_with_mouse(pat, question, value)

@@ -146,7 +146,7 @@ def test_changing_an_answer_from_check_your_answers(watched: Page, live_server):
         answer_with_mouse(page, question, value)
     expect(page.get_by_role("heading", level=2, name="Check your answers")).to_be_visible()
     expect(page.locator("h1")).to_contain_text("Share, within the limits of the consent given")
-    page.get_by_role("link", name="Change Do you have consent to share?").click()
+    page.get_by_role("button", name="Change Do you have consent to share?").click()
     expect(page.locator("input[name=answer][value=yes_explicit]")).to_be_checked()
     page.locator("input[name=answer][value=refused]").check()
     page.get_by_role("button", name="Continue").click()

@@ -116,12 +116,16 @@ def test_change_from_the_answers_on_the_outcome_returns_there_and_keeps_later_an
     client.sign_in("practitioner")
     walk_id = walk_to(client, [("purpose", "yes"), ("consent", "yes"), ("lawful", "yes")])
     page = text(client.get(f"/walks/{walk_id}/outcome"))
-    assert f"/walks/{walk_id}/consent?change=1" in page
+    # Beside the unsaved record, Change is a button of the record form: what was typed is kept.
+    assert f'formaction="/walks/{walk_id}/record/change/consent"' in page
+    response = client.post(f"/walks/{walk_id}/record/change/consent", {"information_shared": "Kept while I change it."})
+    assert response.location.endswith(f"/walks/{walk_id}/consent?change=1")
     client.get(f"/walks/{walk_id}/consent?change=1")
     response = client.post(f"/walks/{walk_id}/consent", {"answer": "no", "change": "1"})
     assert response.location.endswith(f"/walks/{walk_id}/outcome")
     page = text(client.get(f"/walks/{walk_id}/outcome"))
     assert "Share without consent" in page and "Is it lawful?" in page
+    assert "Kept while I change it." in page
 
 
 def test_a_change_that_opens_a_new_question_goes_there_first(client):
