@@ -139,11 +139,12 @@ def correct(record_id: str):
 PDF_BUNDLE_LIMIT = 200
 
 
-def _filters() -> RecordFilter:
-    """Filters from the query string; anything malformed is ignored rather than guessed."""
+def _filters(errors: dict | None = None) -> RecordFilter:
+    """Filters from the query string. A date that does not exist is named in `errors` (when given)
+    and not applied; anything else malformed is ignored rather than guessed."""
     args = request.args
 
-    def day(name):
+    def day(name, label):
         # A GOV.UK date input (name-day, name-month, name-year), or an ISO date in links and exports.
         parts = [args.get(f"{name}-{part}", "").strip() for part in ("year", "month", "day")]
         try:
@@ -151,20 +152,22 @@ def _filters() -> RecordFilter:
                 return date(*(int(part) for part in parts))
             return date.fromisoformat(args.get(name, ""))
         except (ValueError, TypeError):
+            if errors is not None and (any(parts) or args.get(name)):
+                errors[name] = f"{label} must be a real date, for example 3 12 2026"
             return None
 
     return RecordFilter(
-        date_from=day("from"), date_to=day("to"), team=args.get("team", "")[:200],
+        date_from=day("from", "Recorded from"), date_to=day("to", "Recorded to"), team=args.get("team", "")[:200],
         flowchart=args.get("flowchart", "")[:64], decision=args.get("decision", "")[:64],
         consent=args.get("consent", "")[:32], author=args.get("author", "")[:100],
         subject_ref=args.get("subject", "")[:100], all_versions=bool(args.get("subject")))
 
 
-
 @bp.get("/records")
 @login_required
 def index():
-    wanted = _filters()
+    errors: dict[str, str] = {}
+    wanted = _filters(errors)
     page = records_page(db(), current_user(), wanted, PAGE_SIZE,
                         after=request.args.get("after", "")[:80], before=request.args.get("before", "")[:80])
     rows, total = page.rows, page.total
@@ -178,7 +181,7 @@ def index():
                            signoffs=states_of(db(), [record.id for record in rows]),
                            decisions=guidance().content.decisions,
                            flowcharts=guidance().content.flowcharts, consent_positions=CONSENT_POSITIONS,
-                           pdf_limit=PDF_BUNDLE_LIMIT)
+                           pdf_limit=PDF_BUNDLE_LIMIT, errors=errors), (400 if errors else 200)
 
 
 def _export_audit(kind: str, wanted: RecordFilter) -> None:

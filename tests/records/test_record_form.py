@@ -89,9 +89,9 @@ def test_an_empty_form_lists_its_problems_in_the_order_of_the_page(practitioner)
 def test_the_records_filter_takes_a_govuk_date_input(practitioner):
     page = practitioner.get("/records?from-day=3&from-month=12&from-year=2026").get_data(as_text=True)
     assert 'name="from-day" type="text" value="3"' in page.replace(' inputmode="numeric"', "")
-    # A date that does not exist is ignored rather than guessed, and nothing fails.
-    assert practitioner.get("/records?from-day=31&from-month=2&from-year=2026").status_code == 200
-    assert practitioner.get("/records?from-day=x&from-month=&from-year=").status_code == 200
+    # A date that does not exist is not guessed: a clear 400 with the page (not a server error).
+    assert practitioner.get("/records?from-day=31&from-month=2&from-year=2026").status_code == 400
+    assert practitioner.get("/records?from-day=x&from-month=&from-year=").status_code == 400
 
 
 def test_the_confirmation_repeats_what_to_do_and_says_when_a_record_awaits_countersignature(practitioner):
@@ -110,3 +110,15 @@ def test_the_confirmation_repeats_what_to_do_and_says_when_a_record_awaits_count
     assert "Awaiting countersignature" in record
     assert "The record is final" not in saved and "not final until they do" in saved
     assert "What to do now" in saved and "999" in saved
+
+
+def test_a_date_that_does_not_exist_in_the_filter_is_named_not_silently_ignored(practitioner):
+    response = practitioner.get("/records?from-day=31&from-month=2&from-year=2026")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "govuk-error-summary" in page and "Recorded from must be a real date" in page
+
+
+def test_a_filter_that_matches_nothing_says_so_rather_than_that_there_are_no_records(practitioner):
+    page = practitioner.get("/records?team=No+such+team").get_data(as_text=True)
+    assert "No decision records match these filters" in page and "no decision records yet" not in page
