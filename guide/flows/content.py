@@ -80,9 +80,13 @@ class Content:
     edition: "Edition | None" = None
 
     def steps_for(self, chart: Flowchart, role: str | None) -> list:
-        """The steps of a process flowchart a role takes part in (all of them without a role)."""
+        """The steps of a process flowchart whose `who` names the role (all of them without a role).
+
+        Only the role named: a step every practitioner takes is the part of the role the
+        content names for it, so a role's part stays short enough to read on a phone.
+        """
         nodes = list(chart.questions.values()) + list(chart.outcomes.values())
-        return [n for n in nodes if role is None or role in n.who or "all_practitioners" in n.who]
+        return [n for n in nodes if role is None or role in n.who]
 
     def flowchart(self, flowchart_id: str) -> Flowchart | None:
         return self.flowcharts.get(flowchart_id)

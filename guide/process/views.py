@@ -69,8 +69,8 @@ def flow(flowchart_id: str):
     if chart is None or not chart.is_process:
         abort(404)
     role = _role(request.args.get("role"))
-    steps = _steps_for(chart, role)
-    return render_template("process/flow.html", chart=chart, steps=steps, role=role,
+    return render_template("process/flow.html", chart=chart, steps=_steps_for(chart, role),
+                           all_steps=_steps_for(chart, None), role=role,
                            roles=guidance().content.roles, timescales=guidance().content.timescales,
                            flowcharts=guidance().content.flowcharts)
 

@@ -538,10 +538,11 @@ def test_the_referrer_sees_their_steps_in_the_referral_flow(content):
     chart = content.flowcharts["referral"]
     mine = {node.id for node in content.steps_for(chart, "referrer")}
     assert {"referral_method", "acknowledged", "next_course", "tell_family", "no_further_action"} <= mine
-    assert "immediate_danger" in mine  # every practitioner's step
+    # Issue 12: a step for "all practitioners" is that role's part, not every role's, or the
+    # referrer's part of the referral would be all 22 steps.
+    assert "immediate_danger" not in mine
     for node in steps(chart):
-        shown = "referrer" in node.who or "all_practitioners" in node.who
-        assert (node.id in mine) == shown, node.id
+        assert (node.id in mine) == ("referrer" in node.who), node.id
 
 
 def test_the_referrer_does_not_see_steps_only_for_others(content):
@@ -549,7 +550,8 @@ def test_the_referrer_does_not_see_steps_only_for_others(content):
     assert conference.questions["conference_tasks"].who == ("conference_chair",)
     referrer_view = {node.id for node in content.steps_for(conference, "referrer")}
     assert "conference_tasks" not in referrer_view
-    assert "needs_plan" in referrer_view  # all practitioners take part in the conference decision
+    assert "needs_plan" not in referrer_view  # the chair's and all practitioners' step, not named for the referrer
+    assert "needs_plan" in {node.id for node in content.steps_for(conference, "all_practitioners")}
     assert "conference_tasks" in {node.id for node in content.steps_for(conference, "conference_chair")}
 
     urgent = content.flowcharts["urgent_action"]

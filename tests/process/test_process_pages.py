@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from html import unescape
 
 import icalendar
 import pytest
@@ -12,6 +13,8 @@ from tests.conftest import Client
 
 REFERRAL_PATH = [("immediate_danger", "no"), ("discuss_concerns", "yes"), ("child_in_need", "yes"), ("tell_family", "no"),
                  ("referral_method", "yes"), ("acknowledged", "yes"), ("next_course", "initial_assessment")]
+
+STEP_HEADING = re.compile(r'<h2 class="govuk-heading-s govuk-!-margin-bottom-1">(.*?)</h2>', re.S)
 
 
 def text(response):
@@ -29,19 +32,95 @@ def test_the_process_page_lists_the_five_flows(person):
         assert f"/process/{flow}" in page
 
 
-def test_a_referrer_sees_only_their_part(person, real_app):
+def headings(html: str) -> list[str]:
+    """The step headings of a process page, in page order."""
+    return [unescape(h) for h in STEP_HEADING.findall(html)]
+
+
+def step_heading(node) -> str:
+    return node.text if hasattr(node, "text") else node.title
+
+
+def role_part(page: str) -> tuple[str, str]:
+    """A role's page split into what shows at once and what is folded in the details."""
+    shown, _, folded = page.partition('<details class="govuk-details">')
+    return shown, folded
+
+
+def process_charts(content):
+    return [chart for chart in content.flowcharts.values() if chart.is_process]
+
+
+def test_a_referrer_sees_the_steps_they_do_in_order_with_their_timescales(person, real_app):
     content = real_app.extensions["guidance"].content
-    chart = content.flowcharts["after_conference"]
-    everyone = text(person.get("/process/after_conference"))
-    mine = text(person.get("/process/after_conference?role=referrer"))
-    only_chair = [n for n in list(chart.questions.values()) + list(chart.outcomes.values())
-                  if "referrer" not in n.who and "all_practitioners" not in n.who]
-    assert only_chair, "the flow has steps that are not the referrer's"
-    for node in only_chair:
-        heading = node.text if hasattr(node, "text") else node.title
-        assert heading.replace("'", "&#39;") in everyone or heading in everyone
-        assert heading.replace("'", "&#39;") not in mine and heading not in mine
-    assert "Your part as" in mine
+    chart = content.flowcharts["referral"]
+    theirs = [node for node in list(chart.questions.values()) + list(chart.outcomes.values()) if "referrer" in node.who]
+    everyone = headings(text(person.get("/process/referral")))
+    shown, _folded = role_part(text(person.get("/process/referral?role=referrer")))
+    # Exactly the steps whose "who" names the referrer, in the order the whole process runs.
+    assert sorted(headings(shown)) == sorted(step_heading(node) for node in theirs)
+    assert headings(shown) == [heading for heading in everyone if heading in headings(shown)]
+    assert len(headings(shown)) < len(everyone)
+    assert f"You take part in {len(theirs)} of the {len(everyone)} steps" in shown
+    for node in theirs:
+        if node.timescale:
+            assert unescape(content.timescales[node.timescale].label) in unescape(shown), node.id
+
+
+def test_every_roles_part_of_the_referral_is_shorter_than_every_step(person, real_app):
+    content = real_app.extensions["guidance"].content
+    everyone = text(person.get("/process/referral"))
+    for role in content.roles:
+        shown, _folded = role_part(text(person.get(f"/process/referral?role={role}")))
+        assert len(headings(shown)) < len(headings(everyone)), role
+        assert len(shown) < len(everyone), role
+
+
+def test_in_every_stage_a_role_sees_the_steps_naming_it_and_nothing_folds_when_it_does_them_all(person, real_app):
+    content = real_app.extensions["guidance"].content
+    for chart in process_charts(content):
+        nodes = list(chart.questions.values()) + list(chart.outcomes.values())
+        for role in content.roles:
+            page = text(person.get(f"/process/{chart.id}?role={role}"))
+            shown, folded = role_part(page)
+            assert len(headings(shown)) == sum(role in node.who for node in nodes), (chart.id, role)
+            # A role that does every step (the social worker after an initial assessment) has nothing folded.
+            assert bool(folded) == (len(headings(shown)) < len(nodes)), (chart.id, role)
+
+
+def test_other_peoples_steps_stay_one_click_away_folded(person, real_app):
+    content = real_app.extensions["guidance"].content
+    for chart in process_charts(content):
+        everyone = headings(text(person.get(f"/process/{chart.id}")))
+        page = text(person.get(f"/process/{chart.id}?role=referrer"))
+        _shown, folded = role_part(page)
+        assert f"Show all {len(everyone)} steps (other people's parts)" in unescape(folded)
+        assert headings(folded) == everyone, chart.id
+        assert f'href="/process/{chart.id}">Show every step</a>' in page
+
+
+def test_a_role_with_no_part_in_a_stage_is_told_so_and_can_still_see_it(person, real_app):
+    content = real_app.extensions["guidance"].content
+    chart = content.flowcharts["referral"]
+    absent = next(role for role in content.roles
+                  if not any(role in node.who for node in list(chart.questions.values()) + list(chart.outcomes.values())))
+    shown, folded = role_part(text(person.get(f"/process/referral?role={absent}")))
+    assert "You have no part in this stage" in shown and headings(shown) == []
+    assert len(headings(folded)) == len(chart.questions) + len(chart.outcomes)
+
+
+def test_with_no_role_every_step_shows_unfolded(person, real_app):
+    content = real_app.extensions["guidance"].content
+    for chart in process_charts(content):
+        page = text(person.get(f"/process/{chart.id}"))
+        assert "Every role" in page and "govuk-details" not in page
+        assert sorted(headings(page)) == sorted(step_heading(node) for node in
+                                                list(chart.questions.values()) + list(chart.outcomes.values()))
+
+
+def test_the_role_can_be_chosen_on_the_stage_page_without_javascript(person):
+    page = text(person.get("/process/referral"))
+    assert '<form method="get" action="/process/referral">' in page and 'name="role"' in page
 
 
 def test_choosing_a_role_shows_that_roles_part_of_every_stage_and_nothing_else(person, real_app):
@@ -49,10 +128,10 @@ def test_choosing_a_role_shows_that_roles_part_of_every_stage_and_nothing_else(p
     page = text(person.get("/process?role=referrer"))
     assert "Your part as the practitioner who made the referral" in page
     mine, others = set(), set()
-    for chart in (c for c in content.flowcharts.values() if c.is_process):
+    for chart in process_charts(content):
         for node in list(chart.questions.values()) + list(chart.outcomes.values()):
-            heading = (node.text if hasattr(node, "text") else node.title).replace("'", "&#39;")
-            (mine if "referrer" in node.who or "all_practitioners" in node.who else others).add(heading)
+            heading = step_heading(node).replace("'", "&#39;")
+            (mine if "referrer" in node.who else others).add(heading)
     assert mine and others - mine
     assert all(heading in page for heading in mine)
     assert not any(heading in page for heading in others - mine)
