@@ -8,6 +8,7 @@ reported with its file and line, all at once, in the same way as the flowchart c
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,19 @@ class Fact:
 class Option:
     value: str
     label: str
+
+
+def in_fair_order(point_id: str, options: tuple[Option, ...]) -> tuple[Option, ...]:
+    """A decision point's answers in the order every page shows them.
+
+    Written down, the guidance's answer tends to come first; shown that way, a room that always
+    picks the first answer would seem to agree with the guidance. So each point's answers are put
+    in an order drawn from its id alone — the same on every page, for every person, on every run —
+    that does not follow the guidance's answer; "I'm not sure" stays last."""
+    def drawn(option: Option) -> bytes:
+        return hashlib.sha256(f"{point_id}\0{option.value}".encode()).digest()
+    sure = sorted((o for o in options if o.value != NOT_SURE), key=drawn)
+    return tuple(sure) + tuple(o for o in options if o.value == NOT_SURE)
 
 
 @dataclass(frozen=True)
@@ -335,7 +349,7 @@ class _ScenarioChecker(_Checker):
                 self.fail(entry.line_of("guidance"), f"{what}: guidance '{guidance}' is not one of its option values ({', '.join(values)})")
             points.append(DecisionPoint(
                 id=point_id, question=self.text(entry, "question", what), cite=self.cite(entry, what),
-                options=options, guidance=guidance, view=self.text(entry, "view", what),
+                options=in_fair_order(point_id, options), guidance=guidance, view=self.text(entry, "view", what),
                 view_cite=self.cite_of(entry, "view_cite", what), line=entry.line,
             ))
         return tuple(points)

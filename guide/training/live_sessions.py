@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from ..accounts.throttle import Rule, Verdict, bucket_key, counts_for
 from ..crypto import keyring_for
-from ..models import TrainingSession
+from ..models import Participant, TrainingSession
 from ..web import current_user, db, guidance, roles_required, unchanged_since, versioned
 from .service import (
     REVEALED,
@@ -37,6 +37,7 @@ from .service import (
     seen,
     open_session_for_code,
     participant_count,
+    rejoined_during_vote,
     report,
     room_version,
     steps,
@@ -222,8 +223,11 @@ def _room(code: str):
 def _panel_context(training: TrainingSession, error: str | None = None) -> dict:
     step = current_step(guidance(), training)
     participant_id = _participant_id(training)
+    participant = db().get(Participant, participant_id) if participant_id else None
+    waits = (step is not None and participant is not None and participant.session_id == training.id
+             and rejoined_during_vote(db(), participant, step.index))
     return {
-        "training": training, "step": step, "error": error,
+        "training": training, "step": step, "error": error, "waits_for_next_point": waits,
         "my_vote": has_voted(db(), training, participant_id, step.index) if step else None,
         "counts": tally(db(), training, step.index) if step and training.state == REVEALED else {},
     }

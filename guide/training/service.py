@@ -9,6 +9,7 @@ any worker can serve the trainer's screen and the participants' phones.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -182,8 +183,7 @@ def join(db: Session, code: str, display_name: str, already: int | None = None) 
         raise Refused("Enter a name to show the trainer (it can be a first name or a nickname).", status=400)
     if len(name) > MAX_NAME:
         raise Refused(f"The name must be {MAX_NAME} characters or fewer.", status=400)
-    # Someone who joins while a point is open to votes votes from the next point on: leaving and
-    # joining again (a new browser, cookies cleared) gives no second vote on the open point.
+    # Whether they joined while a point was open to votes is kept: see rejoined_during_vote.
     participant = Participant(session_id=session.id, display_name=name, joined_step=session.step,
                               joined_during_vote=session.state == VOTING, last_seen_at=utcnow())
     # Added first, then counted: on SQLite the insert holds the write lock while counting; on
@@ -214,6 +214,28 @@ def seen(db: Session, participant_id: int | None) -> bool:
     return True
 
 
+def _same_name(name: str) -> str:
+    """A name as it is compared to spot someone joining again: case, accents' forms, spaces and
+    punctuation aside ("Ann", "ann ", "ANN." are one name)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
+
+
+def rejoined_during_vote(db: Session, participant: Participant, step_index: int) -> bool:
+    """Whether this participant waits for the next point before voting.
+
+    People arrive late: someone who joins while a point is open to votes votes on it, once. But
+    someone who joins during the vote under the name of a person already in the room is taken for
+    that person joining again (a new browser, cookies cleared) and gets no fresh vote on the open
+    point; they vote from the next one. (The same browser joining again is the same participant,
+    see `join`.) Computed from who was in the room before them, so the page and the vote agree."""
+    if not (participant.joined_during_vote and participant.joined_step == step_index):
+        return False
+    name = _same_name(participant.display_name)
+    earlier = db.scalars(select(Participant.display_name).where(
+        Participant.session_id == participant.session_id, Participant.id < participant.id))
+    return any(_same_name(other) == name for other in earlier)
+
+
 def cast_vote(db: Session, guidance: Guidance, session: TrainingSession, participant_id: int | None,
               step_index: int, value: str) -> Vote:
     """A participant's vote on the point the room is on. Refused, changing nothing, if it is late,
@@ -228,9 +250,8 @@ def cast_vote(db: Session, guidance: Guidance, session: TrainingSession, partici
         raise Refused("Voting on that decision point has closed.")
     if step.point.option(value) is None:
         raise Refused("Choose one of the options.", status=400)
-    if participant.joined_during_vote and participant.joined_step == step.index:
-        raise Refused("You joined while this decision point was open to votes: you can vote from the next one.",
-                      status=409)
+    if rejoined_during_vote(db, participant, step.index):
+        raise Refused("You joined during this vote: you can vote from the next one.", status=409)
     vote = Vote(session_id=session.id, participant_id=participant.id, step=step.index,
                 scenario_id=step.case.id, point_id=step.point.id, value=value)
     try:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from guide.flows import ContentError, FlowMachine
 from guide.flows.content import CITE_PATTERN
@@ -218,3 +219,24 @@ def test_number_out_of_range_and_file_name_mismatch(tmp_path):
     with pytest.raises(ContentError) as error:
         load_scenarios(tmp_path)
     assert any("should be 'ce13_playgroup'" in i.message for i in error.value.issues)
+
+
+def test_the_guidance_answer_is_not_always_shown_first(scenarios):
+    """Written down, the guidance's answer mostly comes first; a room that always tapped the first
+    answer would seem to agree with the guidance. Shown in a fixed order drawn from each point's id."""
+    points = [p for case in scenarios.values() for p in case.decision_points]
+    guidance_first = sum(p.options[0].value == p.guidance for p in points)
+    assert guidance_first <= 0.6 * len(points)
+    assert all(p.options[-1].value == "not_sure" for p in points)
+    again = load_scenarios(SCENARIOS)
+    assert all([o.value for o in p.options] == [o.value for o in q.options]
+               for case in scenarios.values() for p, q in zip(case.decision_points, again[case.id].decision_points))
+
+
+def test_the_answers_shown_are_the_answers_written(scenarios):
+    for path in sorted(SCENARIOS.glob("ce*.yaml")):
+        written = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = scenarios[written["id"]]
+        for raw, point in zip(written["decision_points"], case.decision_points):
+            assert sorted((o["value"], o["label"]) for o in raw["options"]) == sorted((o.value, o.label) for o in point.options)
+            assert point.guidance == raw["guidance"]
