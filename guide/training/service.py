@@ -9,7 +9,6 @@ any worker can serve the trainer's screen and the participants' phones.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -214,26 +213,13 @@ def seen(db: Session, participant_id: int | None) -> bool:
     return True
 
 
-def _same_name(name: str) -> str:
-    """A name as it is compared to spot someone joining again: case, accents' forms, spaces and
-    punctuation aside ("Ann", "ann ", "ANN." are one name)."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
-
-
 def rejoined_during_vote(db: Session, participant: Participant, step_index: int) -> bool:
-    """Whether this participant waits for the next point before voting.
-
-    People arrive late: someone who joins while a point is open to votes votes on it, once. But
-    someone who joins during the vote under the name of a person already in the room is taken for
-    that person joining again (a new browser, cookies cleared) and gets no fresh vote on the open
-    point; they vote from the next one. (The same browser joining again is the same participant,
-    see `join`.) Computed from who was in the room before them, so the page and the vote agree."""
-    if not (participant.joined_during_vote and participant.joined_step == step_index):
-        return False
-    name = _same_name(participant.display_name)
-    earlier = db.scalars(select(Participant.display_name).where(
-        Participant.session_id == participant.session_id, Participant.id < participant.id))
-    return any(_same_name(other) == name for other in earlier)
+    """Whether this participant waits for the next point before voting: they joined while this point
+    was open to votes. Leaving and joining again (a new browser, cookies cleared, another name) would
+    otherwise give a second vote on the open point (issue 15, item 15), and a newcomer cannot be told
+    apart from someone joining again. The page shows such a person no vote form but says plainly
+    that they vote from the next point, so the page and the vote agree."""
+    return bool(participant.joined_during_vote and participant.joined_step == step_index)
 
 
 def cast_vote(db: Session, guidance: Guidance, session: TrainingSession, participant_id: int | None,
