@@ -5,7 +5,7 @@ Times are stored in UTC and shown in UK time (GMT or BST), the time the reader l
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -63,7 +63,21 @@ def govuk_datetime(value) -> str:
     return f"{govuk_date(parsed)} at {govuk_time(parsed)}"
 
 
+def govuk_deadline(value) -> str:
+    """When something is due: `5pm on Friday 4 December 2026`; a deadline at midnight is the end of the
+    day before it (`the end of Thursday 3 December 2026`), since "midnight on Friday" is often read as
+    Friday night, a day late. A date alone: `Friday 4 December 2026`."""
+    parsed = _as_datetime(value)
+    if not isinstance(parsed, datetime):
+        return govuk_date(value, weekday=True)
+    local = uk_time(parsed)
+    if local.hour == 0 and local.minute == 0:
+        return f"the end of {govuk_date(local - timedelta(days=1), weekday=True)}"
+    return f"{govuk_time(local)} on {govuk_date(local, weekday=True)}"
+
+
 def init_dates(app: Flask) -> None:
+    app.add_template_filter(govuk_deadline, "govuk_deadline")
     app.add_template_filter(govuk_date, "govuk_date")
     app.add_template_filter(govuk_time, "govuk_time")
     app.add_template_filter(govuk_datetime, "govuk_datetime")
