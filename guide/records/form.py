@@ -51,6 +51,9 @@ def known_from_walk(answers: dict, today: date | None = None) -> dict:
     known = {}
     if answers.get("consent") in CONSENT_FROM_WALK:
         known["consent_position"] = CONSENT_FROM_WALK[answers["consent"]]
+    if answers.get("consent") == "yes_explicit":
+        # Whoever gave explicit consent knows it is being shared: filled in, and the practitioner can change it.
+        known["person_told"] = "yes"
     if answers.get("public_interest") == "yes":
         known["basis"] = "public_interest"
     today = today or date.today()
