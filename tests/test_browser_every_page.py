@@ -33,6 +33,8 @@ class Looker:
     def look(self, name: str) -> None:
         page = self.page
         page.wait_for_load_state()
+        # An htmx swap still under way marks its element .htmx-request: look once it has settled.
+        expect(page.locator(".htmx-request")).to_have_count(0)
         self.looked += 1
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 844})
@@ -96,6 +98,7 @@ def test_should_i_share_every_page(looker: Looker, live_server):
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     looker.look("home, nothing chosen")
     page.get_by_role("link", name=re.compile("About this, and its key questions")).first.click()
+    page.wait_for_url(re.compile("/flowcharts/confidentiality$"))
     looker.look("flowchart start")
     page.get_by_role("link", name="Start").first.click()
     page.get_by_label("Should I share information?").check()
