@@ -93,8 +93,7 @@ def test_look_ups_and_filters_work_on_encrypted_details(app):
     page = records.get("/records?subject=child a-17").get_data(as_text=True)
     assert "1 record" in page and "CHILD-B" not in page
     assert "2 records" in records.get("/records?author=practi").get_data(as_text=True)
-    assert "0 records" in records.get("/records?author=nobody") .get_data(as_text=True) or \
-        "There are no decision records" in records.get("/records?author=nobody").get_data(as_text=True)
+    assert "No decision records match these filters" in records.get("/records?author=nobody").get_data(as_text=True)
     assert "2 records" in records.get("/records?team=Health+visiting&decision=").get_data(as_text=True)
 
 
