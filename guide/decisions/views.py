@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from ..records.web_form import record_section
 from ..web import current_user, db, guidance, login_required
 from .start import home_page
 from .steps import StepRefused, answer, discard_walk, is_recorded, position, start_walk, walk_for
@@ -158,7 +159,6 @@ def outcome(walk_id: str):
 
 def outcome_page(walk, where, *, values: dict | None = None, errors: dict | None = None, status: int = 200):
     """What to do now, then your answers and the record to save (with what the walk knows filled in)."""
-    from ..records.web_form import record_section  # the record is its own journey; only its section is shown here
     chart = guidance().flowchart(walk.flowchart_id)
     recorded = is_recorded(db(), walk)
     section = None if (chart.is_process or recorded) else record_section(walk, where, values=values, errors=errors)

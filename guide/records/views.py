@@ -19,6 +19,7 @@ from flask import (
 from ..advice.signoff import states_of
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, walk_for
+from ..decisions.views import outcome_page
 from ..models import DecisionRecord
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
@@ -36,16 +37,15 @@ PAGE_SIZE = 25
 @login_required
 def new(walk_id: str):
     """Save a new record. Its form is on the outcome page; a problem shows that page again with the errors."""
-    from ..decisions.views import outcome_page
     walk = walk_for(db(), walk_id, current_user())
     if walk is None:
         abort(404)
     where = position(guidance(), walk)
     if not where.finished:
         return redirect(url_for("walks.step", walk_id=walk.id, question_id=where.current.id))
-    if request.method == "GET" and not guidance().is_case(walk.flowchart_id):
+    if request.method == "GET":
         return redirect(url_for("walks.outcome", walk_id=walk.id) + "#record")
-    values = posted_new_record(walk) if request.method == "POST" else {}
+    values = posted_new_record(walk)
     try:
         record = save_record(db(), guidance(), walk, current_user(), values)
     except RecordInvalid as invalid:
