@@ -23,6 +23,26 @@ class Base(DeclarativeBase):
 bind_values_to_rows(Base)  # every encrypted value is sealed to its row (guide/crypto.py)
 
 
+# Values a request read alongside something else (the header's count with the signed-in user, whether a
+# walk is recorded with the walk), to save a query later in the same request. Any write through the
+# session (a flush) forgets them all, since it may have changed them: then the reader asks again.
+_READ_UNTIL_WRITE = "read_until_write"
+
+
+def remember_until_write(session: Session, key, value) -> None:
+    session.info.setdefault(_READ_UNTIL_WRITE, {})[key] = value
+
+
+def recall(session: Session, key):
+    """What remember_until_write kept under `key`, or None (never kept, or something written since)."""
+    return session.info.get(_READ_UNTIL_WRITE, {}).get(key)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_write(session, _flush_context):
+    session.info.pop(_READ_UNTIL_WRITE, None)
+
+
 def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
     """An engine for the URL; with a key ring, its encrypted columns can be read and written."""
     engine = _engine_for(url)

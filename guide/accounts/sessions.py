@@ -26,8 +26,10 @@ from flask import Flask, current_app, g, has_app_context
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..crypto import RowBound
+from ..db import recall, remember_until_write
 from ..models import User, UserSession, utcnow
 
 # last_seen_at is written at most this often: not a database write on every page.
@@ -119,9 +121,32 @@ def seconds_left(app: Flask, session: GuideSession) -> int | None:
     return max(0, int((aware(session.last_seen_at) + idle_limit(app) - utcnow()).total_seconds()))
 
 
-# Built once: every signed-in request asks it.
-_SESSION_AND_USER = (select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
-                     .where(UserSession.id_hash == bindparam("id_hash")))
+# Other journeys' values read in the same query as the session and its user (`read_with_user`), by name.
+_READ_WITH_USER: dict[str, ColumnElement] = {}
+
+
+def _session_and_user_query():
+    return (select(UserSession, User, *_READ_WITH_USER.values()).outerjoin(User, User.id == UserSession.user_id)
+            .where(UserSession.id_hash == bindparam("id_hash")))
+
+
+# Built once (and again when a value is added): every signed-in request asks it.
+_SESSION_AND_USER = _session_and_user_query()
+
+
+def read_with_user(name: str, column: ColumnElement) -> None:
+    """Read `column` (an expression over `User`, such as a correlated count) with the session and its user,
+    in the one query every signed-in page makes: `read_with_user` beside it gives the value back. For what
+    every page shows about the signed-in user (the header's advice count), instead of a query of its own."""
+    global _SESSION_AND_USER
+    _READ_WITH_USER[name] = column.label(name)
+    _SESSION_AND_USER = _session_and_user_query()
+
+
+def read_with_user_value(db: Session, user: User, name: str):
+    """What `read_with_user(name, …)` read at the start of this request for `user`; None when it was not read
+    for this user, or when something has been written since (the value may have changed: ask again)."""
+    return recall(db, ("with_user", user.id, name))
 
 
 class ServerSideSessions(SecureCookieSessionInterface):
@@ -155,6 +180,9 @@ class ServerSideSessions(SecureCookieSessionInterface):
             if not own:
                 # Held for the request: the identity map keeps only weak references.
                 g.session_user = found[1]
+                if found[1] is not None:
+                    for name in _READ_WITH_USER:
+                        remember_until_write(db, ("with_user", found[1].id, name), found._mapping[name])
             return session
         finally:
             if own:

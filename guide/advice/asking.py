@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from ..accounts.sessions import read_with_user, read_with_user_value
 from ..audit import audit
 from ..decisions.steps import StepRefused, position
 from ..guidance import Guidance
@@ -249,11 +250,30 @@ _WAITING_FOR_AGENCY = select(func.count()).select_from(AdviceRequest).where(
     AdviceRequest.waiting_since.is_not(None), AdviceRequest.practitioner_id != bindparam("user_id"))
 
 
+# The same two counts for the signed-in user, read with the session and the user (one query a page).
+_UNREAD_OF_USER = select(func.count()).select_from(AdviceRequest).where(
+    AdviceRequest.practitioner_id == User.id, AdviceRequest.unread_by_practitioner.is_(True)).scalar_subquery()
+_WAITING_FOR_USERS_AGENCY = select(func.count()).select_from(AdviceRequest).where(
+    AdviceRequest.agency == User.agency, AdviceRequest.state == "open",
+    AdviceRequest.waiting_since.is_not(None), AdviceRequest.practitioner_id != User.id).scalar_subquery()
+
+
+def read_counts_with_user() -> None:
+    """Have every signed-in page read the header's counts in its one query for the session and the user."""
+    read_with_user("advice_unread", _UNREAD_OF_USER)
+    read_with_user("advice_waiting", _WAITING_FOR_USERS_AGENCY)
+
+
 def waiting_count(db: Session, user: User) -> int:
     """What the header counts: advice the practitioner has not read, and requests waiting for an adviser."""
-    count = db.scalar(_UNREAD_BY_PRACTITIONER, {"user_id": user.id}) or 0
+    count = read_with_user_value(db, user, "advice_unread")
+    if count is None:
+        count = db.scalar(_UNREAD_BY_PRACTITIONER, {"user_id": user.id}) or 0
     if is_adviser(user):
-        count += db.scalar(_WAITING_FOR_AGENCY, {"agency": user.agency, "user_id": user.id}) or 0
+        waiting = read_with_user_value(db, user, "advice_waiting")
+        if waiting is None:
+            waiting = db.scalar(_WAITING_FOR_AGENCY, {"agency": user.agency, "user_id": user.id}) or 0
+        count += waiting
     return count
 
 

@@ -192,6 +192,7 @@ def countersign(record_id: str):
 def init_advice(app: Flask) -> None:
     """Emails after commit, and what the layout, question, outcome and record pages need from here."""
     init_notify(app)
+    asking.read_counts_with_user()
 
     @app.context_processor
     def _advice_globals():

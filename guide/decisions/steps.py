@@ -6,11 +6,12 @@ tampered step is refused before anything is written.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, event, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import audit
+from ..db import recall, remember_until_write
 from ..flows import WalkPosition
 from ..guidance import ContentGone, Guidance
 from ..models import Chat, ContentVersion, DecisionRecord, User, Walk, utcnow
@@ -68,17 +69,22 @@ def position(guidance: Guidance, walk: Walk) -> WalkPosition:
     return machine.replay(walk.answers or {})
 
 
-# Built once: every step asks both.
-_WALK_OF_USER = select(Walk).where(Walk.id == bindparam("walk_id"), Walk.user_id == bindparam("user_id"))
+# Built once: every step asks both. Whether the walk is recorded comes with the walk (one query, not two).
 _RECORD_OF_WALK = select(DecisionRecord.id).where(DecisionRecord.walk_id == bindparam("walk_id")).limit(1)
+_WALK_OF_USER = select(Walk, exists().where(DecisionRecord.walk_id == Walk.id).label("recorded")).where(
+    Walk.id == bindparam("walk_id"), Walk.user_id == bindparam("user_id"))
 
 
 def walk_for(db: Session, walk_id: str, user: User, *, for_update: bool = False) -> Walk | None:
     """A walk belongs to the practitioner who took it; anyone else is told it does not exist."""
     query = _WALK_OF_USER
     if for_update and db.bind.dialect.name != "sqlite":
-        query = query.with_for_update()
-    return db.scalar(query, {"walk_id": walk_id, "user_id": user.id})
+        query = query.with_for_update(of=Walk)
+    found = db.execute(query, {"walk_id": walk_id, "user_id": user.id}).first()
+    if found is None:
+        return None
+    remember_until_write(db, ("recorded", found.Walk.id), found.recorded)
+    return found.Walk
 
 
 def discard_walk(db: Session, walk: Walk, user: User) -> None:
@@ -89,6 +95,9 @@ def discard_walk(db: Session, walk: Walk, user: User) -> None:
 
 
 def is_recorded(db: Session, walk: Walk) -> bool:
+    known = recall(db, ("recorded", walk.id))
+    if known is not None:
+        return known
     return db.scalar(_RECORD_OF_WALK, {"walk_id": walk.id}) is not None
 
 
