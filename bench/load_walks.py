@@ -6,7 +6,7 @@ answers every question with a random answer the page offers (POST → 303 → GE
 question), reads the outcome (with the answers to check), fills in the decision record form on it
 with valid random details and saves it (POST → 303 → GET the saved page), and starts again.
 
-    .venv/bin/python bench/load_walks.py                 # 100 practitioners, 60 s, about 2.5 minutes in all
+    .venv/bin/python bench/load_walks.py                 # 100 practitioners, 60 s, about 3 minutes in all
     .venv/bin/python bench/load_walks.py --duration 20 --workers 2 --threads 4
     .venv/bin/python bench/load_walks.py --think 1.0     # each practitioner pauses ~1 s on each page
     .venv/bin/python bench/load_walks.py --database-url postgresql+psycopg://postgres@127.0.0.1:55433/postgres
@@ -22,10 +22,15 @@ It prints requests, completed walks and saved records, throughput, latency by re
 other processes used. Then it
 checks the database directly: every record a client saw acknowledged (303 to its saved page)
 is there for the right walk, every acknowledged answer has its audit event, and the audit
-chain verifies. A bare Flask app (bench_servers.bare_app) under the same concurrency and
-gunicorn settings is the baseline. Figures are printed, never asserted.
+chain verifies. Two baselines run under the same users and gunicorn settings: a bare Flask app
+(bench_servers.bare_app, the issue's baseline) and the same app whose POST durably commits one
+row to SQLite with the guide's settings (bench_servers.durable_app: the floor a durable write
+puts on throughput; --no-durable-baseline skips it). "Ratios" gives throughput guide/bare and
+guide/(bare + durable commit) and the server CPU per request of each. Figures are printed,
+never asserted.
 
-The goal it reports on (from the issue): zero errors, and p99 under 100 ms on this 2-core machine.
+The goals it reports on (from the issues): zero errors, p99 under 100 ms on this 2-core machine,
+nothing acknowledged lost, and at least a third of bare Flask's throughput with the same settings.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ sys.path.insert(0, str(REPO))
 FLOWCHART = "confidentiality"
 PASSWORD = "load password 2026 long enough"
 GOAL_P99_MS = 100.0
+GOAL_THROUGHPUT_OF_BARE = 1 / 3  # issue 13: at least a third of bare Flask's throughput, same settings
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 INPUT = re.compile(r"<input\b[^>]*>")
@@ -489,6 +495,23 @@ def throughput(result: dict, every: list[int], label: str) -> None:
         print(f"  {result['stuck']} simulated users were still waiting at the hard stop (left behind)")
 
 
+BARE = "bare Flask"
+DURABLE = "bare Flask + durable commit"
+
+
+def requests_per_s(result: dict, every: list[int]) -> float:
+    return len(every) / result["duration"]
+
+
+def throughput_ratio(guide: dict, guide_every: list[int], base: dict, base_every: list[int]) -> float:
+    return requests_per_s(guide, guide_every) / requests_per_s(base, base_every)
+
+
+def cpu_ms_per_request(result: dict, every: list[int]) -> float:
+    """Server CPU (all gunicorn processes) used in the window per request started in the window, in ms."""
+    return 1000 * result["cpu_server"] / max(1, len(every))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=100, help="simulated practitioners at once (default 100)")
@@ -501,14 +524,18 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=10, help="seconds a request may take before it "
                         "counts as a timeout (default 10)")
     parser.add_argument("--baseline-duration", type=float, default=15,
-                        help="measured seconds of the bare Flask baseline (default 15; 0 skips it)")
+                        help="measured seconds of each baseline (default 15; 0 skips both)")
+    parser.add_argument("--no-durable-baseline", dest="durable_baseline", action="store_false",
+                        help="skip the second baseline, bare Flask + one durable SQLite commit per POST")
     parser.add_argument("--database-url", default=None,
                         help="an empty database to use instead of a new SQLite file (e.g. PostgreSQL); "
                              "it is migrated, and the users are added with names unique to this run")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    budget = 420 + args.warmup + 60 + args.duration + 2 + 60 + args.baseline_duration + 4 * args.timeout
+    baselines = 0 if args.baseline_duration <= 0 else 2 if args.durable_baseline else 1
+    budget = (420 + args.warmup + 60 + args.duration + 2 + baselines * (60 + args.baseline_duration)
+              + (2 + 2 * baselines) * args.timeout)
     servers: list[subprocess.Popen] = []
 
     def hard_stop():
@@ -527,6 +554,7 @@ def main() -> int:
     cheap_was = os.environ.get("GUIDE_CHEAP_PASSWORD_HASHING")
     os.environ["GUIDE_CHEAP_PASSWORD_HASHING"] = "1"
     import guide.accounts.users  # noqa: F401  (reads the setting once, at import)
+    guide_from = Path(sys.modules["guide"].__file__).parent  # REPO is first on sys.path: this checkout's guide
     from guide.crypto import ENV_KEYS, KeyRing, new_key
     if cheap_was is None:
         del os.environ["GUIDE_CHEAP_PASSWORD_HASHING"]
@@ -547,6 +575,8 @@ def main() -> int:
         affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
         print(f"cpu          {cpu_model()}; cpu_count={os.cpu_count()} usable={affinity}; "
               f"loadavg={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"guide        imported from {guide_from} (this checkout: the workers get "
+              f"PYTHONPATH={BENCH}{os.pathsep}{REPO})")
         print(f"packages     flask {version('flask')}, sqlalchemy {version('sqlalchemy')}, gunicorn "
               f"{version('gunicorn')}, psycopg {version('psycopg')}; sqlite {sqlite3.sqlite_version}")
         database = url.split("://")[0] + (f" file in {tmp} ({filesystem_of(tmp)})" if not args.database_url
@@ -580,15 +610,22 @@ def main() -> int:
         c_walks = len(guide["samples"].get("start walk POST", []))
         checks = check_database(url, keyring, guide["acknowledged"], guide["answers_acknowledged"], user_ids)
 
-        bare = None
+        def baseline(factory: str, extra_env: dict[str, str] | None = None) -> dict:
+            """The bare users against `factory` under the same users, pauses and gunicorn settings."""
+            server, port = start_gunicorn(factory, {**env, **(extra_env or {})}, workers=args.workers,
+                                          threads=args.threads, replace_env=True)
+            servers.append(server)
+            result = run_load([BareUser(n, port, think=args.think, timeout=args.timeout, seed=args.seed)
+                               for n in range(args.users)], server, warmup=2, duration=args.baseline_duration,
+                              timeout=args.timeout, sign_in_slots=args.users)
+            stop(server)
+            return result
+
+        bare = durable = None
         if args.baseline_duration > 0:
-            bare_server, bare_port = start_gunicorn("bench_servers:bare_app()", env, workers=args.workers,
-                                                    threads=args.threads, replace_env=True)
-            servers.append(bare_server)
-            bare = run_load([BareUser(n, bare_port, think=args.think, timeout=args.timeout, seed=args.seed)
-                             for n in range(args.users)], bare_server, warmup=2, duration=args.baseline_duration,
-                            timeout=args.timeout, sign_in_slots=args.users)
-            stop(bare_server)
+            bare = baseline("bench_servers:bare_app()")
+            if args.durable_baseline:
+                durable = baseline("bench_servers:durable_app()", {"BENCH_DURABLE_PATH": str(tmp / "durable.sqlite3")})
         print()
 
         every = table(f"The guide: {args.users} practitioners, {args.duration:g} s measured", guide, KINDS)
@@ -597,22 +634,35 @@ def main() -> int:
               f"({guide['records'] / args.duration:.2f}/s); questions answered per walk: "
               f"{c_answers / max(1, c_walks):.1f} on average (random answers: \"I'm not sure\" ends a walk early)")
         print()
-        if bare:
-            bare_every = table(f"Baseline: bare Flask (bench_servers.bare_app), same users and gunicorn, "
-                               f"{args.baseline_duration:g} s measured", bare, BARE_KINDS)
-            throughput(bare, bare_every, f"bare walks of {BareUser.STEPS} steps")
-            print()
-            g, b = stats_ms(every), stats_ms(bare_every)
-            print("Ratios guide / bare (all requests)")
-            print(f"  p50 {g['p50']:.2f} / {b['p50']:.2f} ms = {g['p50'] / b['p50']:.1f}x    "
-                  f"p99 {g['p99']:.2f} / {b['p99']:.2f} ms = {g['p99'] / b['p99']:.1f}x    "
-                  f"throughput {len(every) / args.duration:.0f} / {len(bare_every) / args.baseline_duration:.0f} "
-                  f"requests/s = {len(every) / args.duration / (len(bare_every) / args.baseline_duration):.2f}x")
+        # Each baseline run: its label, its result and its requests (all kinds) measured in the window.
+        compared: list[tuple[str, dict, list[int]]] = []
+        for label, factory, result in ((BARE, "bare_app", bare), (DURABLE, "durable_app", durable)):
+            if result:
+                done = table(f"Baseline: {label} (bench_servers.{factory}), same users and gunicorn, "
+                             f"{args.baseline_duration:g} s measured", result, BARE_KINDS)
+                throughput(result, done, f"bare walks of {BareUser.STEPS} steps")
+                print()
+                compared.append((label, result, done))
+        if compared:
+            print("Ratios (all requests; server CPU per request = server CPU seconds in the window / "
+                  "requests in the window)")
+            print(f"  guide: {requests_per_s(guide, every):.0f} requests/s, "
+                  f"server CPU {cpu_ms_per_request(guide, every):.2f} ms per request")
+            for label, result, done in compared:
+                print(f"  {label}: {requests_per_s(result, done):.0f} requests/s, "
+                      f"server CPU {cpu_ms_per_request(result, done):.2f} ms per request")
+            for label, result, done in compared:
+                g, b = stats_ms(every), stats_ms(done)
+                over = f"({label})" if "+" in label else label
+                print(f"  guide / {over}: throughput {throughput_ratio(guide, every, result, done):.2f}x   "
+                      f"server CPU per request {cpu_ms_per_request(guide, every) / cpu_ms_per_request(result, done):.1f}x"
+                      f"   p50 {g['p50'] / b['p50']:.1f}x   p99 {g['p99'] / b['p99']:.1f}x")
             for guide_kind, bare_kind in (("question POST", "bare POST"), ("question GET", "bare GET")):
-                if guide["samples"].get(guide_kind) and bare["samples"].get(bare_kind):
-                    gk, bk = stats_ms(guide["samples"][guide_kind]), stats_ms(bare["samples"][bare_kind])
-                    print(f"  {guide_kind:<14} vs {bare_kind:<9} p50 {gk['p50'] / bk['p50']:5.1f}x   "
-                          f"p99 {gk['p99'] / bk['p99']:5.1f}x")
+                for label, result, _ in compared:
+                    if guide["samples"].get(guide_kind) and result["samples"].get(bare_kind):
+                        gk, bk = stats_ms(guide["samples"][guide_kind]), stats_ms(result["samples"][bare_kind])
+                        print(f"  {guide_kind:<14} vs {bare_kind:<9} ({label}): p50 {gk['p50'] / bk['p50']:5.1f}x   "
+                              f"p99 {gk['p99'] / bk['p99']:5.1f}x")
             print()
 
         print("Checked in the database after the run")
@@ -650,6 +700,15 @@ def main() -> int:
                           (f"p99 under {GOAL_P99_MS:g} ms, all requests (p99 {p99:.1f} ms)", p99 < GOAL_P99_MS),
                           ("every acknowledged record and answer is in the database, the audit chain verifies", intact)):
             print(f"  [{'MET' if met else 'NOT MET':>7}] {text}")
+        if bare:
+            of_bare = throughput_ratio(guide, every, bare, compared[0][2])
+            print(f"  [{'MET' if of_bare >= GOAL_THROUGHPUT_OF_BARE else 'NOT MET':>7}] throughput at least 1/3 of "
+                  f"bare Flask's ({of_bare:.2f}×)")
+        else:
+            print("  [NOT RUN] throughput at least 1/3 of bare Flask's (baseline skipped: --baseline-duration 0)")
+        if durable:
+            print(f"  [   INFO] throughput {throughput_ratio(guide, every, durable, compared[-1][2]):.2f}× of "
+                  f"{DURABLE}'s: informational, not a goal (the floor a durable write puts on throughput)")
         print()
         print(f"total run time {time.perf_counter() - started:.1f} s; loadavg now "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
