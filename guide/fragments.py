@@ -25,11 +25,13 @@ placeholder is replaced by the fresh markup after the cached markup is found:
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 
 from flask import Flask, current_app
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 MAX_FRAGMENTS = 4096
 
@@ -70,11 +72,52 @@ def cached_fragment(name: str, *parts, caller, fill: dict | None = None) -> Mark
         markup = current_app.extensions["fragment_cache"].get_or_render((name, *parts), caller)
     else:
         markup = Markup(caller())
-    for placeholder, fresh in (fill or {}).items():
-        markup = Markup(markup.replace(placeholder, Markup(fresh)))
+    if fill:
+        # One pass, so text put in for one placeholder is never searched for the others.
+        pattern = re.compile("|".join(re.escape(placeholder) for placeholder in fill))
+        markup = Markup(pattern.sub(lambda found: str(fill[found.group(0)]), markup))
     return markup
+
+
+class TypedValues:
+    """A form's values as a cached fragment sees them, so a form can be cached without what was typed in it.
+
+    Choices (radios, checkboxes) come through as they are and go into the fragment's key (`key`): the
+    markup depends on which is checked. Anything else (text someone typed) comes through as a
+    placeholder, and `fills` puts the text back, escaped, after the cached markup is found: the cache
+    keeps the form's shape, never its contents. Which text fields are filled in at all is part of the
+    key (names only), as a template may show or hide something by it (`values.get("notes") or …`).
+    """
+
+    def __init__(self, values: dict, choices: Collection[str]):
+        self._values = values
+        self._choices = frozenset(choices)
+
+    @staticmethod
+    def _placeholder(name: str) -> str:
+        # Private-use characters: escaping leaves them alone, and nobody's text is made of them.
+        return f"\ue000{name}\ue001"
+
+    def get(self, name: str, default=""):
+        value = self._values.get(name)
+        if name in self._choices:
+            return default if value is None else value
+        return self._placeholder(name) if value else default
+
+    @property
+    def key(self) -> tuple:
+        chosen = tuple((name, tuple(value) if isinstance(value, list) else value)
+                       for name, value in sorted(self._values.items()) if name in self._choices)
+        typed = tuple(sorted(name for name, value in self._values.items() if name not in self._choices and value))
+        return chosen, typed
+
+    @property
+    def fills(self) -> dict[str, Markup]:
+        return {self._placeholder(name): escape(value) for name, value in self._values.items()
+                if name not in self._choices and value}
 
 
 def init_fragments(app: Flask, content_version: str) -> None:
     app.extensions["fragment_cache"] = FragmentCache(content_version)
     app.add_template_global(cached_fragment)
+    app.add_template_global(TypedValues, "typed_values")

@@ -41,6 +41,9 @@ FIELD_ORDER = ("correction_reason", "subject_ref", "consent_position", "consent_
                "method_detail", "shared_on", "person_told", "not_told_reason", "basis", "basis_detail",
                "advice_sought", "advice_from", "checklist", "other_practitioners", "notes")
 
+# The fields answered by choosing (radios, checkboxes), not by typing: see fragments.TypedValues.
+CHOICE_FIELDS = ("consent_position", "share_method", "person_told", "basis", "advice_sought", "checklist")
+
 # What the walk's key answers already say (their ids and values are kept stable: content/flowcharts.yaml).
 CONSENT_FROM_WALK = {"yes_explicit": "explicit", "yes_implied": "implied", "refused": "refused",
                      "not_asked": "not_sought"}

@@ -23,12 +23,18 @@ from ..decisions.views import outcome_page
 from ..models import DecisionRecord
 from ..web import current_user, db, guidance, login_required
 from .export_formats import csv_rows, json_rows, pdf
-from .form import BASES, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
+from .form import BASES, CHOICE_FIELDS, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
 from .saving import correct_record, latest_version, save_record, versions
 from .visibility import RecordFilter, can_view, records_page, visible_records
 from .web_form import drop_draft, form_context, form_values, keep_draft, posted_new_record
 
 bp = Blueprint("records", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _record_fields_in_templates():
+    # The record fields partial (records/_record_fields.html) is drawn on the outcome and correction pages.
+    return {"record_choices": CHOICE_FIELDS}
 
 PAGE_SIZE = 25
 
