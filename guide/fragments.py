@@ -20,6 +20,12 @@ placeholder is replaced by the fresh markup after the cached markup is found:
     {% call cached_fragment("navigation", nav, fill={"@@sign-out@@": sign_out}) %}
       {{ govukServiceNavigation({..., "slots": {"navigationEnd": "@@sign-out@@"}}) }}
     {% endcall %}
+
+A whole page can be cached the same way (`render_cached_page`), for the pages asked for most (a
+question): what differs for each request or user in it (the form token, the nonce, who is signed
+in, their advice count) is written through `request_value(name)`, which gives the value when a
+page is rendered normally and a placeholder when it is rendered for the cache; the placeholders
+are filled with this request's values whether the page came from the cache or not.
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, render_template
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 MAX_FRAGMENTS = 4096
+MAX_PAGES = 512  # whole pages are bigger: ~15 KB each
 
 
 class FragmentCache:
@@ -117,7 +125,76 @@ class TypedValues:
                 if name not in self._choices and value}
 
 
+# --- whole pages --------------------------------------------------------------------------------------
+
+# Values that differ for each request or user, by name: how to work each one out for this request.
+_REQUEST_VALUES: dict[str, Callable[[], object]] = {}
+_PAGE_PLACEHOLDER = re.compile("\ue002([a-z_]+)\ue003")
+
+
+def _placeholder(name: str) -> str:
+    return f"\ue002{name}\ue003"
+
+
+def request_value(name: str):
+    """This request's value of `name` (see add_request_value); a placeholder while a page is rendered for
+    the page cache. None stays None, so a template can still leave out what does not apply."""
+    value = _REQUEST_VALUES[name]()
+    if value is not None and g.get("rendering_for_page_cache"):
+        return Markup(_placeholder(name))
+    return value
+
+
+def add_request_value(name: str, compute: Callable[[], object]) -> None:
+    """Declare a value that differs for each request or user, for templates to write as request_value(name)."""
+    _REQUEST_VALUES[name] = compute
+
+
+def render_cached_page(template_name: str, key: tuple, layout_key: tuple, *, stand_ins: dict[str, str] | None = None,
+                       **context) -> str:
+    """The page from the page cache, else rendered and kept, with this request's values filled in.
+
+    `key` names everything the page's own content depends on and `layout_key` everything its layout
+    does (who is signed in as what, which page is active), besides request values. `stand_ins` maps
+    strings that are this request's own (a walk's id in its links) to names: they are kept in the cache
+    as placeholders and put back, like request values."""
+    if not current_app.config.get("CACHE_FRAGMENTS", True):
+        return render_template(template_name, **context)
+    stand_ins = stand_ins or {}
+
+    def render() -> str:
+        g.rendering_for_page_cache = True
+        try:
+            page = render_template(template_name, **context)
+        finally:
+            g.rendering_for_page_cache = False
+        for own, name in stand_ins.items():
+            page = page.replace(own, _placeholder(name))
+        return page
+
+    page = current_app.extensions["page_cache"].get_or_render((template_name, layout_key, key), render)
+    values = {name: own for own, name in stand_ins.items()}
+
+    def fill(found: re.Match) -> str:
+        name = found.group(1)
+        if name not in values:
+            values[name] = escape(_REQUEST_VALUES[name]())
+        return str(values[name])
+    # One pass: nothing filled in is searched again.
+    return Markup(_PAGE_PLACEHOLDER.sub(fill, page))
+
+
 def init_fragments(app: Flask, content_version: str) -> None:
     app.extensions["fragment_cache"] = FragmentCache(content_version)
+    app.extensions["page_cache"] = FragmentCache(content_version, capacity=MAX_PAGES)
     app.add_template_global(cached_fragment)
     app.add_template_global(TypedValues, "typed_values")
+    app.add_template_global(request_value)
+    # Every form's token (Flask-WTF's template global, after csrf.init_app) goes through request_value.
+    add_request_value("csrf_token", generate_csrf)
+
+    def csrf_token():
+        return request_value("csrf_token")
+    # Flask-WTF gives templates its csrf_token twice (a global and a context processor): both replaced.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})

@@ -6,6 +6,8 @@ import secrets
 
 from flask import Flask, g, request
 
+from .fragments import add_request_value, request_value
+
 
 # Files that are the same for everyone, about no one.
 CACHEABLE_ENDPOINTS = {"static", "pages.govuk_assets"}
@@ -16,9 +18,11 @@ def init_security(app: Flask) -> None:
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    add_request_value("csp_nonce", lambda: g.get("csp_nonce", ""))
+
     @app.context_processor
     def _nonce_in_templates():
-        return {"csp_nonce": g.get("csp_nonce", "")}
+        return {"csp_nonce": request_value("csp_nonce")}
 
     @app.after_request
     def _headers(response):

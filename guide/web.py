@@ -8,6 +8,7 @@ from flask import Flask, Response, abort, current_app, g, redirect, request, ses
 from sqlalchemy.orm import Session
 
 from .dates import init_dates
+from .fragments import add_request_value, request_value
 from .guidance import Guidance
 from .models import User
 from .rendering import render_markdown
@@ -51,6 +52,15 @@ def roles_required(*roles):
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+def layout_key() -> tuple:
+    """What the layout around a page depends on, besides request values (fragments.request_value): the
+    whole layout or htmx's part of it, which page is active in the navigation, and who is signed in as
+    what (the navigation's links). A cached page (fragments.render_cached_page) is kept under it."""
+    user = current_user()
+    who = (user.role, user.index_designation) if user is not None else None
+    return is_partial_request(), request.endpoint, request.script_root, who
 
 
 def is_partial_request() -> bool:
@@ -97,14 +107,19 @@ def init_web(app: Flask) -> None:
             session_.rollback()
             session_.close()
 
+    from .accounts.sessions import seconds_left
+    # For the timeout warning (static/app.js): seconds until the idle timeout.
+    add_request_value("session_seconds_left",
+                      lambda: seconds_left(app, session) if current_user() is not None else None)
+    # Who signs out (the sign-out button says, for screen readers).
+    add_request_value("user_name", lambda: current_user().name if current_user() is not None else None)
+
     @app.context_processor
     def _template_globals():
-        from .accounts.sessions import seconds_left
         user = current_user()
         return {
             "current_user": user,
-            # For the timeout warning (static/app.js): seconds until the idle timeout.
-            "session_seconds_left": seconds_left(app, session) if user is not None else None,
+            "session_seconds_left": request_value("session_seconds_left"),
             "session_warning_seconds": app.config["SESSION_WARNING_SECONDS"],
             "layout": "partial.html" if is_partial_request() else "layout.html",
             "service_name": app.config["SERVICE_NAME"],

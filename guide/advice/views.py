@@ -14,6 +14,7 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
+from ..fragments import add_request_value, request_value
 from ..decisions.steps import StepRefused, position, walk_for
 from ..models import DecisionRecord, Walk
 from ..web import current_user, db, guidance, login_required
@@ -193,11 +194,12 @@ def init_advice(app: Flask) -> None:
     """Emails after commit, and what the layout, question, outcome and record pages need from here."""
     init_notify(app)
     asking.read_counts_with_user()
+    add_request_value("advice_badge", count_badge)  # the header's count is the signed-in user's own
 
     @app.context_processor
     def _advice_globals():
         def advice_nav():
-            return Markup("Advice {}").format(count_badge())
+            return Markup("Advice {}").format(request_value("advice_badge"))
 
         def advice_on_record(record):
             return {"advice": (record.body or {}).get("advice", []), "signoff": signoff.signoff_of(db(), record.id),

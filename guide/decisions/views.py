@@ -7,7 +7,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import Markup
 
 from ..records.web_form import record_section
-from ..web import current_user, db, guidance, login_required
+from ..fragments import render_cached_page
+from ..web import current_user, db, guidance, layout_key, login_required
 from .start import home_page
 from .steps import StepRefused, answer, discard_walk, is_recorded, position, start_walk, walk_for
 
@@ -119,11 +120,18 @@ def step(walk_id: str, question_id: str):
         back_url = url_for("study.case", case_id=case.id)
     else:
         back_url = url_for("pages.flowchart", flowchart_id=chart.id)
-    return render_template(
-        "decisions/question.html", walk=walk, chart=chart, question=question, error=error, changing=changing,
-        selected=request.form.get("answer") if error else (walk.answers or {}).get(question_id),
-        back_url=back_url, step_number=index + 1, recorded=is_recorded(db(), walk), case=case,
-    ), status
+    selected = request.form.get("answer") if error else (walk.answers or {}).get(question_id)
+    recorded = is_recorded(db(), walk)
+    context = dict(walk=walk, chart=chart, question=question, error=error, changing=changing, selected=selected,
+                   back_url=back_url, step_number=index + 1, recorded=recorded, case=case)
+    if error:
+        return render_template("decisions/question.html", **context), status
+    # The same question, answer and place on the path give the same page: kept whole, the walk's id and
+    # what differs per request or user put back in (guide/fragments.py).
+    return render_cached_page(
+        "decisions/question.html",
+        (chart.id, question.id, selected, changing, index, recorded, case.id if case else None,
+         back_url.replace(walk.id, "")), layout_key(), stand_ins={walk.id: "walk"}, **context)
 
 
 @bp.post("/walks/<walk_id>/discard")

@@ -87,11 +87,16 @@ def test_the_adviser_sees_the_answers_and_question_and_replies_with_a_suggested_
     response = ada.post(f"/advice/requests/{request_id}/messages",
                         {"kind": "advice", "text": "Consent was refused: say so.", "suggest": "purpose=yes"})
     assert response.status_code == 303
-    # Pat's header counts the new advice until Pat reads it.
+    # Pat's header counts the new advice until Pat reads it, on the question page too (a page kept whole
+    # in the page cache, its count Pat's own each time).
     assert 'class="app-count app-count--waiting"' in text(pat.get("/"))
+    assert 'class="app-count app-count--waiting"' in text(pat.get(f"/walks/{walk_id}/consent"))
     page = text(pat.get(f"/advice/requests/{request_id}"))
     assert "Consent was refused: say so." in page and "Suggested answer" in page
+    # Reading it is written before the page is drawn: the page's own header has stopped counting it.
+    assert 'app-count--waiting' not in page
     assert 'app-count--waiting' not in text(pat.get("/advice/count"))
+    assert 'app-count--waiting' not in text(pat.get(f"/walks/{walk_id}/consent"))
 
 
 def test_an_anonymous_request_never_shows_the_childs_reference(advice_app):
