@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import bindparam, select, update
@@ -53,6 +53,7 @@ class AuditKey:
     """The secret the chains are keyed with; never stored in the database."""
 
     raw: bytes
+    _genesis: dict = field(default_factory=dict, compare=False, repr=False)
 
     def mac(self, *parts) -> str:
         body = json.dumps(list(parts), sort_keys=True, separators=(",", ":"), default=str)
@@ -60,7 +61,11 @@ class AuditKey:
 
     def genesis(self, trail: str, chain: int) -> str:
         # Each chain starts from its own value, so first entries never collide (prev_hash is unique).
-        return self.mac("genesis", trail, chain)
+        # Asked on every append: worked out once per chain.
+        found = self._genesis.get((trail, chain))
+        if found is None:
+            found = self._genesis[(trail, chain)] = self.mac("genesis", trail, chain)
+        return found
 
 
 def load_audit_key(instance_path: Path, configured: str | None = None) -> AuditKey:

@@ -357,18 +357,32 @@ def insert_bound(connection, table, **values):
     """A Core INSERT of one row whose primary key the database assigns: its encrypted values are sealed
     to that key in the same transaction. Returns the inserted primary key."""
     encrypted = {column.name for column in encrypted_columns(table)}
-    result = connection.execute(sa.insert(table).values(
-        {name: RowBound(value, None) if name in encrypted else value for name, value in values.items()}))
+    # The table's own INSERT with the values as parameters: one statement per set of columns, compiled once.
+    result = connection.execute(table.insert(), {name: RowBound(value, None) if name in encrypted else value
+                                                 for name, value in values.items()})
     key = result.inserted_primary_key
     _seal_inserted(connection, table, key, {name: value for name, value in values.items() if name in encrypted})
     return key
 
 
+_SEALING: dict = {}
+
+
+def _sealing_update(table, names: tuple[str, ...]):
+    """UPDATE table SET names… WHERE primary key = :_row_key_n, built once per table and set of columns."""
+    found = _SEALING.get((table, names))
+    if found is None:
+        where = [column == sa.bindparam(f"_row_key_{n}") for n, column in enumerate(table.primary_key.columns)]
+        found = _SEALING[(table, names)] = sa.update(table).where(*where).values(
+            {name: sa.bindparam(name) for name in names})
+    return found
+
+
 def _seal_inserted(connection, table, key, values: dict) -> None:
     values = {name: RowBound(value, row_key(key)) for name, value in values.items() if value is not None}
     if values:
-        connection.execute(sa.update(table).where(*[column == part for column, part in
-                                                    zip(table.primary_key.columns, key)]).values(values))
+        connection.execute(_sealing_update(table, tuple(sorted(values))),
+                           {**values, **{f"_row_key_{n}": part for n, part in enumerate(key)}})
 
 
 def bind_values_to_rows(base) -> None:
@@ -487,10 +501,15 @@ def keyring_for(session: Session) -> KeyRing:
     return keyring_of(session.get_bind().dialect)
 
 
+def blind_keys(session: Session, column, *values) -> list[str]:
+    """The column's blind index of these values under every key in the ring (any of them may be stored)."""
+    normalised = blind_value(column.property.columns[0] if hasattr(column, "property") else column, *values)
+    return keyring_for(session).blind_indexes(normalised)
+
+
 def blind_match(session: Session, column, *values):
     """A WHERE clause: the column's blind index matches these values under any key in the ring."""
-    normalised = blind_value(column.property.columns[0] if hasattr(column, "property") else column, *values)
-    return column.in_(keyring_for(session).blind_indexes(normalised))
+    return column.in_(blind_keys(session, column, *values))
 
 
 def fill_blind_indexes_on_flush(sessions) -> None:

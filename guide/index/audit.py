@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain as chain_iterables
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Engine
 
 from ..audit_chain import (
@@ -62,6 +62,14 @@ def _parts(at: datetime, user_id, action, child_id, reason, reason_text, detail)
     return [stamp, user_id, action, child_id, reason, reason_text, detail]
 
 
+# A user's entries of some kinds since a moment, counted no further than the limit (so the count costs the
+# same however many more there are). Built once: every look-up asks it.
+_RECENT_BY_USER = select(func.count()).select_from(
+    select(IndexAudit.id).where(IndexAudit.user_id == bindparam("user_id"),
+                                IndexAudit.action.in_(bindparam("actions", expanding=True)),
+                                IndexAudit.at >= bindparam("since")).limit(bindparam("most")).subquery())
+
+
 def append(engine: Engine, *, user_id, action: str, child_id=None, reason: str = "", reason_text: str = "",
            detail: dict | None = None, limit: Limit | None = None) -> int:
     """Add an entry; with a limit the user has reached, add a refusal instead and raise LimitReached."""
@@ -72,9 +80,9 @@ def append(engine: Engine, *, user_id, action: str, child_id=None, reason: str =
     with engine.begin() as connection:
         seq, prev = lock_head(connection, setup.key, TRAIL, chain)
         if limit is not None:
-            count = connection.execute(select(func.count()).select_from(IndexAudit).where(
-                IndexAudit.user_id == user_id, IndexAudit.action.in_(limit.actions),
-                IndexAudit.at >= limit.since.replace(tzinfo=None))).scalar()
+            count = connection.execute(_RECENT_BY_USER, {"user_id": user_id, "actions": list(limit.actions),
+                                                         "since": limit.since.replace(tzinfo=None),
+                                                         "most": limit.most}).scalar()
             if count >= limit.most:
                 over = True
                 action, child_id, reason_text = "refused", None, ""

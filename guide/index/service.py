@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
-from ..crypto import UndecryptableValue, blind_match, with_row_key
+from ..crypto import UndecryptableValue, blind_keys, blind_match, with_row_key
 from ..models import (
     IndexAudit,
     IndexChange,
@@ -34,6 +34,13 @@ from .policy import IndexPolicy
 UPN = re.compile(r"^[A-Z]\d{12}$")
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 MIN_REASON_TEXT = 10
+
+# Built once: every look-up asks one. At most two, as more than one child matching is refused anyway. Only
+# the id is read: a look-up answers with the child's page, which reads the record (decrypting what it shows).
+_CHILDREN_BY_NUMBER = select(IndexChild).options(load_only(IndexChild.id, raiseload=False)).where(
+    IndexChild.upn_key.in_(bindparam("keys", expanding=True))).limit(2)
+_CHILDREN_BY_IDENTITY = select(IndexChild).options(load_only(IndexChild.id, raiseload=False)).where(
+    IndexChild.identity_key.in_(bindparam("keys", expanding=True))).limit(2)
 SAR_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{3,39}$")
 
 
@@ -109,8 +116,7 @@ class IndexService:
             if not UPN.match(upn):
                 self._refuse("Enter the child's unique number exactly: a letter and 12 digits.", "bad number",
                              field="upn", reason=request.reason)
-            found = list(self.db.scalars(select(IndexChild).where(blind_match(self.db, IndexChild.upn_key, upn))
-                                         .limit(2)))
+            found = list(self.db.scalars(_CHILDREN_BY_NUMBER, {"keys": blind_keys(self.db, IndexChild.upn_key, upn)}))
             criteria = {"upn": upn}
         else:
             family, given = request.family_name.strip(), request.given_name.strip()
@@ -134,7 +140,8 @@ class IndexService:
                        if "".join(theirs.split()).upper() == wanted]
                 found = [self.db.get(IndexChild, child_id) for child_id in ids[:2]]
             else:
-                found = list(self.db.scalars(select(IndexChild).where(same).limit(2)))
+                found = list(self.db.scalars(_CHILDREN_BY_IDENTITY, {
+                    "keys": blind_keys(self.db, IndexChild.identity_key, family, given, request.dob)}))
         # Nothing found is shown before the look-up is audited, and the audit counts the hour's look-ups
         # in the same step: over the limit, this look-up is refused and its answer never given.
         limit = audit.Limit(("lookup",), utcnow() - timedelta(hours=1), self.policy.rules["lookups_per_hour"],
