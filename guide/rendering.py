@@ -25,7 +25,13 @@ _CLASSES = {
 
 @lru_cache(maxsize=1024)
 def render_markdown(text: str | None) -> Markup:
-    # Cached: help texts are rendered on every question page and never change.
+    """Markdown from content (help, outcomes, actions). Cached: rendered on every page and never changed."""
+    return render_typed_markdown(text)
+
+
+def render_typed_markdown(text: str | None) -> Markup:
+    """Markdown someone typed (a record's notes): never cached, as nothing typed about a child is kept in
+    the worker's memory beyond the request that shows it."""
     if not text:
         return Markup("")
     html = md.markdown(text, extensions=["sane_lists"])

@@ -11,7 +11,7 @@ from .dates import init_dates
 from .fragments import add_request_value, request_value
 from .guidance import Guidance
 from .models import User
-from .rendering import render_markdown
+from .rendering import render_markdown, render_typed_markdown
 
 
 def db() -> Session:
@@ -126,4 +126,5 @@ def init_web(app: Flask) -> None:
         }
 
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(render_typed_markdown, "typed_markdown")
     init_dates(app)

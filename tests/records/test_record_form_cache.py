@@ -112,3 +112,27 @@ def test_notes_typed_open_their_section_and_none_typed_leave_it_folded(real_app)
     without = client.post(f"/walks/{walk}/record", {"notes": ""}).get_data(as_text=True)
     assert details.search(with_notes).group(1) == "open"
     assert details.search(without).group(1) is None
+
+
+SAVE = {"subject_ref": "RF-9", "advice_sought": "no", "information_shared": "Bruising.", "recipient_name": "Sam",
+        "recipient_job_title": "Social worker", "recipient_organisation": "Northshire", "recipient_contact": "0100",
+        "share_method": "phone", "shared_on-day": "1", "shared_on-month": "12", "shared_on-year": "2026",
+        "person_told": "yes", "basis_detail": "Risk of significant harm.", "checklist_confirmed": "yes"}
+
+
+def test_a_records_notes_are_formatted_but_not_kept_in_the_markdown_cache(real_app):
+    from guide.rendering import render_markdown
+    client = Client(real_app).sign_in("practitioner")
+    walk = walk_to_outcome(client, dict(WITHOUT_CONSENT))
+    response = client.post(f"/walks/{walk}/record", {**SAVE, "notes": "Seen by *Quillfeather* on Tuesday"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    record_url = response.location.removesuffix("/saved")
+    client.get(record_url)
+    before = render_markdown.cache_info()
+    shown = client.get(record_url).get_data(as_text=True)
+    assert "Seen by <em>Quillfeather</em> on Tuesday" in shown
+    # The same page again asks the content cache only what it already holds: the notes went round it.
+    after = render_markdown.cache_info()
+    assert after.misses == before.misses and after.currsize == before.currsize
+    render_markdown("Seen by *Quillfeather* on Tuesday")
+    assert render_markdown.cache_info().misses == after.misses + 1  # never there before
