@@ -130,3 +130,19 @@ def test_the_cached_page_shows_the_answer_this_walk_gave(app):
     page(client, f"/walks/{first}/purpose")
     assert 'value="yes" checked' in page(client, f"/walks/{first}/purpose")
     assert "checked" not in page(client, f"/walks/{second}/purpose")
+
+
+def test_the_childrens_index_link_is_for_designated_users_though_the_navigation_is_cached(app):
+    from sqlalchemy import select
+
+    from guide.models import User
+    with app.app_context():
+        session = app.extensions["db_sessions"]()
+        colleague = next(user for user in session.scalars(select(User)) if user.name == USERS["colleague"]["name"])
+        colleague.index_designation = "user"
+        session.commit()
+        session.close()
+    pat, colin = Client(app).sign_in("practitioner"), Client(app).sign_in("colleague")  # the same role
+    for _ in range(2):
+        assert "Children&#39;s index" not in page(pat, "/") and "Children's index" not in page(pat, "/")
+        assert "Children" in page(colin, "/").split("govuk-service-navigation__list")[1].split("</ul>")[0]
