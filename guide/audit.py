@@ -14,7 +14,8 @@ An event that reaches the database any other way (written straight into it) is n
 
 from __future__ import annotations
 
-from datetime import timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
@@ -32,17 +33,30 @@ from .audit_chain import (
     rekey_legacy_chain,
     verify_trail,
 )
-from .crypto import UndecryptableValue, with_row_key
+from .crypto import UndecryptableValue, insert_bound, with_row_key
 from .models import AuditEvent, utcnow
 
 TRAIL = "records"
 
 
+@dataclass
+class _Pending:
+    """An audit event waiting for its transaction to commit."""
+
+    user_id: int | None
+    action: str
+    object_type: str
+    object_id: str
+    detail: dict
+    at: datetime
+
+
 def audit(db: Session, user_id: int | None, action: str, object_type: str, object_id: str, **detail) -> None:
     """Add an audit event to the caller's transaction, so it commits (or not) with the change it records."""
-    written = AuditEvent(user_id=user_id, action=action, object_type=object_type, object_id=str(object_id), detail=detail)
-    db.add(written)
-    db.info.setdefault("audit_events", []).append(written)
+    if not db.in_transaction():
+        db.begin()  # as adding an object would: a rollback from here on takes the event with it
+    db.info.setdefault("audit_events", []).append(
+        _Pending(user_id, action, object_type, str(object_id), detail, utcnow()))
 
 
 def _parts(at, user_id, action, object_type, object_id, detail) -> list:
@@ -51,24 +65,25 @@ def _parts(at, user_id, action, object_type, object_id, detail) -> list:
     return [at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f"), user_id, action, object_type, object_id, detail]
 
 
-def _seal(session: Session, events: list[AuditEvent]) -> tuple[int, int, str]:
+def _seal(session: Session, events: list[_Pending]) -> tuple[int, int, str]:
     """Chain the transaction's events, in the order written, after the end of their user's chain.
 
-    The head is locked first and each event's place and hash set before the flush, so an event goes
-    into the database already sealed, in its one INSERT (an event flushed earlier is updated)."""
+    The head is locked first and each event's place and hash worked out before it is written, so an
+    event goes into the database already sealed (written with Core: the ORM's unit of work has nothing
+    to add for rows that are only ever inserted)."""
     connection = session.connection()
     setup = audit_setup(connection)
     chain = chain_for(next((e.user_id for e in events if e.user_id), None), setup.chains)
     seq, prev = lock_head(connection, setup.key, TRAIL, chain)
+    session.flush()  # what the events are about (a user, a record) is in the database before they name it
     for written in events:
-        if written.at is None:
-            written.at = utcnow()
         seq += 1
         digest = entry_hash(setup.key, TRAIL, chain, seq, prev, *_parts(
             written.at, written.user_id, written.action, written.object_type, written.object_id, written.detail))
-        written.prev_hash, written.hash, written.seq, written.chain = prev, digest, seq, chain
+        insert_bound(connection, AuditEvent.__table__, at=written.at, user_id=written.user_id, action=written.action,
+                     object_type=written.object_type, object_id=written.object_id, detail=written.detail,
+                     prev_hash=prev, hash=digest, seq=seq, chain=chain)
         prev = digest
-    session.flush()
     move_head(connection, TRAIL, chain, seq, prev)
     return chain, seq, prev
 
@@ -90,10 +105,24 @@ def _checkpoint_after_commit(session):
         audit_setup(session.get_bind()).checkpoints.record(TRAIL, *sealed)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session):
-    session.info.pop("audit_events", None)
-    session.info.pop("audit_sealed", None)
+# A rollback takes the audit events written since its transaction began with it. Each savepoint notes how
+# many were waiting when it began: rolling it back forgets only the ones written since (after_rollback would
+# not do: it fires for a savepoint's ROLLBACK TO as well as for the whole transaction's).
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session, transaction):
+    if transaction.nested:
+        session.info.setdefault("audit_marks", {})[transaction] = len(session.info.get("audit_events", ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session, previous_transaction):
+    if previous_transaction.nested:
+        mark = session.info.get("audit_marks", {}).pop(previous_transaction, None)
+        if mark is not None and "audit_events" in session.info:
+            del session.info["audit_events"][mark:]
+    elif previous_transaction.parent is None:
+        for name in ("audit_events", "audit_sealed", "audit_marks"):
+            session.info.pop(name, None)
 
 
 def _entries(connection, where=None):
