@@ -193,6 +193,17 @@ def record_about(session, subject_ref: str):
     return session.scalars(select(DecisionRecord).where(blind_match(session, DecisionRecord.subject_key, subject_ref))).one()
 
 
+def designate(app, who: str, designation: str = "user") -> None:
+    """Make one of the USERS a designated user of the children's index."""
+    from guide.models import User
+    with app.app_context():
+        session = app.extensions["db_sessions"]()
+        user = next(user for user in session.scalars(select(User)) if user.name == USERS[who]["name"])
+        user.index_designation = designation
+        session.commit()
+        session.close()
+
+
 def count_rows(app, model) -> int:
     session = app.extensions["db_sessions"]()
     try:

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import REAL_CONTENT, SMALL_CONTENT, USERS, Client, build_app
+from tests.conftest import REAL_CONTENT, SMALL_CONTENT, USERS, Client, build_app, designate
 
 TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
 NONCE = re.compile(r'nonce="[^"]+"')
@@ -133,15 +133,7 @@ def test_the_cached_page_shows_the_answer_this_walk_gave(app):
 
 
 def test_the_childrens_index_link_is_for_designated_users_though_the_navigation_is_cached(app):
-    from sqlalchemy import select
-
-    from guide.models import User
-    with app.app_context():
-        session = app.extensions["db_sessions"]()
-        colleague = next(user for user in session.scalars(select(User)) if user.name == USERS["colleague"]["name"])
-        colleague.index_designation = "user"
-        session.commit()
-        session.close()
+    designate(app, "colleague")
     pat, colin = Client(app).sign_in("practitioner"), Client(app).sign_in("colleague")  # the same role
     for _ in range(2):
         assert "Children&#39;s index" not in page(pat, "/") and "Children's index" not in page(pat, "/")

@@ -3,10 +3,7 @@ their own page, escaped, and never kept in the cache that every user of the work
 
 import re
 
-from sqlalchemy import select
-
-from guide.models import User
-from tests.conftest import REAL_CONTENT, USERS, Client, build_app
+from tests.conftest import REAL_CONTENT, Client, build_app, designate
 from tests.records.test_record_form import WITHOUT_CONSENT, walk_to_outcome
 from tests.test_fragments import page
 
@@ -87,12 +84,7 @@ def test_text_that_looks_like_a_placeholder_is_shown_as_typed(real_app):
 
 def test_the_index_link_is_for_designated_users_and_their_own_walk(tmp_path):
     app = build_app(tmp_path, REAL_CONTENT)
-    with app.app_context():
-        session = app.extensions["db_sessions"]()
-        colleague = next(user for user in session.scalars(select(User)) if user.name == USERS["colleague"]["name"])
-        colleague.index_designation = "user"
-        session.commit()
-        session.close()
+    designate(app, "colleague")
     pat, colin = Client(app).sign_in("practitioner"), Client(app).sign_in("colleague")
     pats_walk, colins_walk = walk_to_outcome(pat, dict(WITHOUT_CONSENT)), walk_to_outcome(colin, dict(WITHOUT_CONSENT))
     assert "/index?walk=" not in page(pat, f"/walks/{pats_walk}/outcome")
