@@ -121,15 +121,22 @@ class TypedValues:
 
     @property
     def fills(self) -> dict[str, Markup]:
+        if g.get("rendering_for_page_cache"):
+            return {}  # the whole page is being kept: it keeps the placeholders, render_cached_page fills them
         return {self._placeholder(name): escape(value) for name, value in self._values.items()
                 if name not in self._choices and value}
+
+    def typed(self, name: str) -> Markup:
+        """What was typed into `name`, escaped, for its placeholder."""
+        return escape(self._values.get(name) or "")
 
 
 # --- whole pages --------------------------------------------------------------------------------------
 
 # Values that differ for each request or user, by name: how to work each one out for this request.
 _REQUEST_VALUES: dict[str, Callable[[], object]] = {}
-_PAGE_PLACEHOLDER = re.compile("\ue002([a-z_]+)\ue003")
+# A request value's placeholder, or a typed value's (TypedValues) in a form on a kept page.
+_PAGE_PLACEHOLDER = re.compile("\ue002([a-z_]+)\ue003|\ue000([^\ue000-\ue003]+)\ue001")
 
 
 def _placeholder(name: str) -> str:
@@ -151,13 +158,14 @@ def add_request_value(name: str, compute: Callable[[], object]) -> None:
 
 
 def render_cached_page(template_name: str, key: tuple, layout_key: tuple, *, stand_ins: dict[str, str] | None = None,
-                       **context) -> str:
+                       typed: TypedValues | None = None, **context) -> str:
     """The page from the page cache, else rendered and kept, with this request's values filled in.
 
     `key` names everything the page's own content depends on and `layout_key` everything its layout
     does (who is signed in as what, which page is active), besides request values. `stand_ins` maps
     strings that are this request's own (a walk's id in its links) to names: they are kept in the cache
-    as placeholders and put back, like request values."""
+    as placeholders and put back, like request values. `typed` is a form's values on the page (its
+    `key` must be in `key`): what was typed is put back into the form the same way."""
     if not current_app.config.get("CACHE_FRAGMENTS", True):
         return render_template(template_name, **context)
     stand_ins = stand_ins or {}
@@ -176,7 +184,9 @@ def render_cached_page(template_name: str, key: tuple, layout_key: tuple, *, sta
     values = {name: own for own, name in stand_ins.items()}
 
     def fill(found: re.Match) -> str:
-        name = found.group(1)
+        name, typed_name = found.groups()
+        if typed_name is not None:
+            return str(typed.typed(typed_name)) if typed is not None else ""
         if name not in values:
             values[name] = escape(_REQUEST_VALUES[name]())
         return str(values[name])

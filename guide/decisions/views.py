@@ -7,7 +7,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import Markup
 
 from ..records.web_form import record_section
-from ..fragments import render_cached_page
+from ..fragments import TypedValues, render_cached_page
+from ..records.form import CHOICE_FIELDS
 from ..web import current_user, db, guidance, layout_key, login_required
 from .start import home_page
 from .steps import StepRefused, answer, discard_walk, is_recorded, position, start_walk, walk_for
@@ -170,11 +171,18 @@ def outcome_page(walk, where, *, values: dict | None = None, errors: dict | None
     chart = guidance().flowchart(walk.flowchart_id)
     recorded = is_recorded(db(), walk)
     section = None if (chart.is_process or recorded) else record_section(walk, where, values=values, errors=errors)
-    return render_template("decisions/outcome.html", walk=walk, where=where, chart=chart,
-                           decision=guidance().content.decisions.get(where.outcome.decision),
-                           next_chart=guidance().content.flowcharts.get(where.outcome.next_flowchart),
-                           recorded=recorded, record=section,
-                           compared=guidance().scenarios.get(walk.case_id) if walk.case_id else None), status
+    compared = guidance().scenarios.get(walk.case_id) if walk.case_id else None
+    # Kept whole in the page cache: the same answers (choices, never text) give the same page; the record's
+    # typed fields, the walk's id and what differs per request or user are put back in (guide/fragments.py).
+    typed = TypedValues(section["values"], CHOICE_FIELDS) if section else None
+    key = (chart.id, tuple(sorted((walk.answers or {}).items())), recorded, compared.id if compared else None,
+           (tuple(sorted(section["errors"].items())), tuple(sorted(section["settled"].items())), typed.key)
+           if section else None)
+    return render_cached_page("decisions/outcome.html", key, layout_key(), stand_ins={walk.id: "walk"}, typed=typed,
+                              walk=walk, where=where, chart=chart,
+                              decision=guidance().content.decisions.get(where.outcome.decision),
+                              next_chart=guidance().content.flowcharts.get(where.outcome.next_flowchart),
+                              recorded=recorded, record=section, compared=compared), status
 
 
 @bp.get("/walks/<walk_id>/diagram")

@@ -16,12 +16,14 @@ from flask import (
     url_for,
 )
 
+from ..advice import signoff
 from ..advice.signoff import states_of
 from ..audit import audit
 from ..decisions.steps import StepRefused, position, walk_for
 from ..decisions.views import outcome_page
+from ..fragments import render_cached_page
 from ..models import DecisionRecord
-from ..web import current_user, db, guidance, login_required
+from ..web import current_user, db, guidance, layout_key, login_required
 from .export_formats import csv_rows, json_rows, pdf
 from .form import BASES, CHOICE_FIELDS, CONSENT_POSITIONS, SHARE_METHODS, YES_NO, RecordInvalid
 from .saving import correct_record, latest_version, save_record, versions
@@ -94,8 +96,15 @@ def saved(record_id: str):
     # What to do now, again: the record is saved, the child may still need the referral or the call.
     chart = guidance().content.flowcharts.get(record.flowchart_id)
     outcome = chart.outcomes.get(record.outcome_id) if chart else None
-    return render_template("records/record_saved.html", record=record,
-                           actions=list(getattr(outcome, "actions", None) or []))
+    signoff_state = signoff.signoff_of(db(), record.id)
+    # Kept whole in the page cache: the same outcome, version and countersignature give the same page; the
+    # record's id and reference are put back in (guide/fragments.py).
+    key = (record.flowchart_id, record.outcome_id, record.content_version, record.version,
+           record.body["outcome"]["title"], record.body["outcome"].get("next_flowchart"),
+           signoff_state.state, signoff_state.required.rule if signoff_state.required else None)
+    return render_cached_page("records/record_saved.html", key, layout_key(),
+                              stand_ins={record.id: "record", record.reference: "reference"},
+                              record=record, actions=list(getattr(outcome, "actions", None) or []))
 
 
 @bp.get("/records/<record_id>")

@@ -23,7 +23,9 @@ def cached_and_fresh(tmp_path):
 
 
 def kept_in_cache(app) -> str:
-    return "".join(app.extensions["fragment_cache"]._fragments.values())
+    """Everything the fragment and page caches hold (the outcome page is kept whole too)."""
+    return "".join([*app.extensions["fragment_cache"]._fragments.values(),
+                    *app.extensions["page_cache"]._fragments.values()])
 
 
 def test_the_outcome_page_from_the_cache_is_the_page_rendered_afresh(tmp_path):
@@ -57,7 +59,8 @@ def test_what_was_typed_comes_back_escaped_and_is_not_kept_in_the_cache(real_app
     assert 'value="31"' in shown and "Enter the date the information is shared" in shown
     kept = kept_in_cache(real_app)
     assert "record-fields" not in kept  # keys are hashed
-    for word in ("Quill", "Zephyr", "Marchbanks", "alert"):
+    assert real_app.extensions["page_cache"]._fragments  # the outcome page with its errors was kept whole
+    for word in ("Quill", "quill", "Zephyr", "Marchbanks", walk):
         assert word not in kept
     assert "\ue000" in kept  # the form's shape is kept, with places for the text
 
@@ -128,3 +131,25 @@ def test_a_records_notes_are_formatted_but_not_kept_in_the_markdown_cache(real_a
     assert after.misses == before.misses and after.currsize == before.currsize
     render_markdown("Seen by *Quillfeather* on Tuesday")
     assert render_markdown.cache_info().misses == after.misses + 1  # never there before
+
+
+def test_each_saved_page_names_its_own_record_though_the_page_is_kept_whole(tmp_path):
+    cached_app, fresh_app = cached_and_fresh(tmp_path)
+    saved = {}
+    for name, app in (("cached", cached_app), ("fresh", fresh_app)):
+        for who in ("practitioner", "colleague"):
+            client = Client(app).sign_in(who)
+            walk = walk_to_outcome(client, dict(WITHOUT_CONSENT))
+            response = client.post(f"/walks/{walk}/record", SAVE)
+            assert response.status_code == 303, response.get_data(as_text=True)
+            record_id = response.location.split("/")[2]
+            saved[name, who] = (record_id, page(client, response.location))
+    (pats_id, pats), (colins_id, colins) = saved["cached", "practitioner"], saved["cached", "colleague"]
+    assert cached_app.extensions["page_cache"].hits > 0
+    reference = re.compile(r"DR-\w{4}-\w{4}-\w{4}")
+    assert f"/records/{pats_id}" in pats and colins_id not in pats
+    assert f"/records/{colins_id}" in colins and pats_id not in colins
+    assert reference.findall(pats) != reference.findall(colins)
+    # The same as the page made afresh, but for whose record it is.
+    fresh_id, fresh = saved["fresh", "colleague"]
+    assert reference.sub("REF", colins.replace(colins_id, "ID")) == reference.sub("REF", fresh.replace(fresh_id, "ID"))
