@@ -157,6 +157,11 @@ def test_a_saved_record_is_final_and_a_correction_is_a_new_linked_version(client
     response = client.post(f"/records/{first.id}/correct", {"subject_ref": "X1-corrected", "consent_position": "refused",
                                                             "advice_sought": "no", "correction_reason": "Wrong reference."})
     assert response.status_code == 303, text(response)
+    # Its confirmation says which version it saved (the first version's says it saved the record).
+    corrected = text(client.get(response.location))
+    assert "Correction saved" in corrected and "version 2" in corrected and first.reference in corrected
+    first_saved = text(client.get(f"/records/{first.id}/saved"))
+    assert "Decision record saved" in first_saved and "version 2" not in first_saved
     session.expire_all()
     rows = session.query(DecisionRecord).order_by(DecisionRecord.version).all()
     assert [(r.version, r.subject_ref) for r in rows] == [(1, "X1"), (2, "X1-corrected")]
