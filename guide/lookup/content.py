@@ -230,7 +230,7 @@ _PART_ONLY = re.compile(rf"(?<![a-z]){_PART.format(n=1)}[\s,]*(?:{_MARK}\s*)?{_R
 # "§4.22", "para 4.22", "paragraphs 4.2 to 4.5": no document named
 _BARE = re.compile(rf"(?:§+\s*|(?<![a-z])(?:paras?\.?|paragraphs?)\s*){_RANGE}")
 # "what does 4.22 say?": a decimal number on its own (not "£1.5", not a date "15.11.2005")
-_LOOSE = re.compile(rf"(?<![\w.£$/:-])(?P<num>\d{{1,2}}\.\d{{1,2}})(?![\d]|\.\d|\s*(?:%|per ?cent|hours?|days?|years?|months?|weeks?|miles?|km|m|kg)\b)")
+_LOOSE = re.compile(r"(?<![\w.£$/:-])(?P<num>\d{1,2}\.\d{1,2})(?![\d]|\.\d|\s*(?:%|per ?cent|hours?|days?|years?|months?|weeks?|miles?|km|m|kg)\b)")
 # "§4.14" after "XG §4.7–4.10, " belongs to XG too
 _MORE = re.compile(rf"\s*(?:,|\band\b|&|\bor\b)\s*(?:{_MARK}\s*)?{_RANGE}")
 

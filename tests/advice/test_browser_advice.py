@@ -90,7 +90,7 @@ def test_unsure_ask_advice_change_an_answer_record_and_countersign(browser: Brow
     assert_accessible(ada)
     ada.get_by_label("Advice", exact=True).check()
     ada.get_by_label("Your message").fill("Reasonable cause to believe she is at risk of significant harm: share.")
-    ada.select_option("#suggest", f"public_interest=yes")
+    ada.select_option("#suggest", "public_interest=yes")
     ada.get_by_role("button", name="Send").click()
     expect(ada.locator("#advice-messages")).to_contain_text("Reasonable cause to believe")
 

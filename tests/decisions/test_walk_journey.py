@@ -2,7 +2,7 @@
 
 import re
 
-from guide.models import AuditEvent, DecisionRecord, Walk
+from guide.models import AuditEvent, DecisionRecord
 
 from tests.conftest import Client, count_rows
 
@@ -109,7 +109,7 @@ def test_going_back_shows_the_previous_answer_selected(client):
     walk_id = walk_to(client, [("purpose", "yes")])
     page = text(client.get(f"/walks/{walk_id}/purpose"))
     assert re.search(r'value="yes"\s+checked', page)
-    assert f'href="/flowcharts/mini"' in page  # the back link of the first question
+    assert 'href="/flowcharts/mini"' in page  # the back link of the first question
 
 
 def test_change_from_the_answers_on_the_outcome_returns_there_and_keeps_later_answers(client, app):

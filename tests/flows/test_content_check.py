@@ -84,7 +84,7 @@ def test_missing_help_is_reported(content_dir):
 
 
 def test_a_duplicate_id_is_reported(content_dir):
-    path = edit(content_dir, "      - id: consent\n", "      - id: purpose\n")
+    edit(content_dir, "      - id: consent\n", "      - id: purpose\n")
     found = problems(content_dir)
     assert any("duplicate node id 'purpose'" in p for p in found), found
 

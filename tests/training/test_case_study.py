@@ -1,10 +1,9 @@
 """Self-study of the case examples: browse, filter, walk the decision points, compare, keep a record."""
 
-import re
 
 import pytest
 
-from guide.models import TrainingRecord, Walk
+from guide.models import TrainingRecord
 
 from tests.conftest import Client, count_rows
 
