@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..advice.asking import advice_given
 from ..advice.signoff import require_if_policy
 from ..audit import audit
-from ..decisions.steps import StepRefused, position, remember_content_version
+from ..decisions.steps import StepRefused, is_recorded, position, remember_content_version
 from ..guidance import Guidance
 from ..models import DecisionRecord, User, Walk, utcnow
 from .export_formats import csv_line
@@ -51,7 +51,7 @@ def save_record(db: Session, guidance: Guidance, walk: Walk, user: User, raw: di
     where = position(guidance, walk)
     if not where.finished:
         raise StepRefused("Answer every question before saving the decision record.")
-    if db.scalar(select(DecisionRecord.id).where(DecisionRecord.walk_id == walk.id).limit(1)):
+    if is_recorded(db, walk):  # read with the walk when the request found it
         raise StepRefused("This walk has already been saved as a decision record.")
     details = check_details(raw, guidance, where.outcome.decision)
     remember_content_version(db, guidance)
