@@ -38,9 +38,14 @@ def recall(session: Session, key):
     return session.info.get(_READ_UNTIL_WRITE, {}).get(key)
 
 
+def forget_reads(session: Session) -> None:
+    """Forget what remember_until_write kept: for a write made without a flush (a Core UPDATE)."""
+    session.info.pop(_READ_UNTIL_WRITE, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _forget_after_write(session, _flush_context):
-    session.info.pop(_READ_UNTIL_WRITE, None)
+    forget_reads(session)
 
 
 def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:

@@ -104,7 +104,8 @@ def init_web(app: Flask) -> None:
     def _close_db(_exc):
         session_ = g.pop("db", None)
         if session_ is not None:
-            session_.rollback()
+            # Closing rolls back whatever the request did not commit (its connection goes back to the
+            # pool reset), without a separate rollback through the session's transaction first.
             session_.close()
 
     from .accounts.sessions import seconds_left

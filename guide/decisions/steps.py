@@ -9,9 +9,12 @@ from __future__ import annotations
 from sqlalchemy import bindparam, event, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import audit
-from ..db import recall, remember_until_write
+from ..crypto import RowBound, row_key
+from ..db import forget_reads, recall, remember_until_write
 from ..flows import WalkPosition
 from ..guidance import ContentGone, Guidance
 from ..models import Chat, ContentVersion, DecisionRecord, User, Walk, utcnow
@@ -94,6 +97,28 @@ def discard_walk(db: Session, walk: Walk, user: User) -> None:
     db.delete(walk)
 
 
+# Built once: every answer runs it. The walk's revision must still be the one read (as the ORM's
+# version_id_col would check), so two tabs, or a replayed request, cannot overwrite each other.
+_walks = Walk.__table__
+_SAVE_ANSWERS = (update(_walks).where(_walks.c.id == bindparam("walk_id"), _walks.c.revision == bindparam("read_revision"))
+                 .values(answers=bindparam("new_answers"), content_version=bindparam("new_version"),
+                         updated_at=bindparam("now"), revision=bindparam("new_revision")))
+
+
+def _save_answers(db: Session, walk: Walk, answers: dict, version: str) -> None:
+    """Write the walk's new answers with one UPDATE (not the ORM's unit of work, which an answer, the
+    commonest write in the guide, would pay for on every step), then give the loaded walk the same values."""
+    now, revision = utcnow(), walk.revision + 1
+    written = db.execute(_SAVE_ANSWERS, {
+        "walk_id": walk.id, "read_revision": walk.revision, "new_revision": revision, "now": now, "new_version": version,
+        "new_answers": RowBound(answers, row_key([walk.id]))})  # sealed to its row, as every encrypted value is
+    if written.rowcount != 1:
+        raise StaleDataError(f"walk {walk.id} was changed by another request (revision {walk.revision})")
+    forget_reads(db)  # a write: what was read alongside may have changed (guide/db.py)
+    for name, value in (("answers", answers), ("content_version", version), ("updated_at", now), ("revision", revision)):
+        set_committed_value(walk, name, value)
+
+
 def is_recorded(db: Session, walk: Walk) -> bool:
     known = recall(db, ("recorded", walk.id))
     if known is not None:
@@ -123,9 +148,7 @@ def answer(db: Session, guidance: Guidance, walk: Walk, user: User, question_id:
     previous = (walk.answers or {}).get(question_id)
     # Later answers are kept: if the changed answer leads back onto the same questions,
     # the practitioner does not have to answer them again (GOV.UK "check your answers").
-    walk.answers = {**(walk.answers or {}), question_id: value}
-    walk.content_version = guidance.version
-    walk.updated_at = utcnow()
+    _save_answers(db, walk, {**(walk.answers or {}), question_id: value}, guidance.version)
     remember_content_version(db, guidance)
     audit(db, user.id, "walk.answer" if previous is None else "walk.change", "walk", walk.id,
           question=question_id, answer=value, previous=previous)

@@ -85,3 +85,49 @@ def test_an_ended_session_is_not_let_in_by_the_query_that_finds_it(app):
     client.post("/sign-out")
     response = client.get(f"/walks/{walk_id}/purpose")
     assert response.status_code == 302 and "/sign-in" in response.location
+
+
+def test_an_answer_does_not_overwrite_a_walk_changed_since_it_was_read(app):
+    """Two tabs: the walk is read in one, answered in the other, then answered in the first. The first
+    tab's answer is refused (the walk's revision moved on) and the walk keeps the other tab's answer."""
+    from sqlalchemy import text
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from guide.decisions.steps import StepRefused, answer
+    from guide.models import User, Walk
+
+    client, walk_id = started(app)
+    guidance = app.extensions["guidance"]
+    first, second = app.extensions["db_sessions"](), app.extensions["db_sessions"]()
+    try:
+        walk_in_first = first.get(Walk, walk_id)
+        user = first.get(User, walk_in_first.user_id)
+        revision_read = walk_in_first.revision
+        answer(second, guidance, second.get(Walk, walk_id), second.get(User, user.id), "purpose", "no")
+        second.commit()
+        try:
+            answer(first, guidance, walk_in_first, user, "purpose", "yes")
+        except (StaleDataError, StepRefused):
+            first.rollback()
+        else:
+            raise AssertionError("an answer overwrote a walk another request had changed since it was read")
+        check = app.extensions["db_sessions"]()
+        stored = check.get(Walk, walk_id)
+        assert dict(stored.answers) == {"purpose": "no"} and stored.revision == revision_read + 1
+        # The answers went in sealed to the walk's own row: they open where they are, and the column holds no plaintext.
+        raw = check.execute(text("SELECT answers FROM walks WHERE id = :id"), {"id": walk_id}).scalar()
+        assert "purpose" not in str(raw)
+        check.close()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_page_after_an_answer_shows_it_and_the_walk_can_be_answered_again(app):
+    client, walk_id = started(app)
+    assert client.post(f"/walks/{walk_id}/purpose", {"answer": "yes"}).status_code == 303
+    # Changing an earlier answer is another write to the same walk, at its new revision.
+    response = client.post(f"/walks/{walk_id}/purpose?change=1", {"answer": "no", "change": "1"})
+    assert response.status_code == 303, response.status_code
+    page = client.get(f"/walks/{walk_id}/purpose").get_data(as_text=True)
+    assert 'value="no" checked' in page, "the changed answer is not the one shown"
