@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, redirect, request
@@ -103,4 +104,177 @@ def durable_app(path: str | None = None) -> Flask:
         return redirect(f"/bare/{walk}/{request.form.get('next', 'done')}", 303)
 
     app.view_functions["answer"] = answer
+    return app
+
+
+# --------------------------------------------------------------------------- the guarantees, by hand
+
+_FLOOR_PAGE = _BARE_PAGE.replace("bare-token", "{token}").replace("<title>", '<title data-nonce="{nonce}">')
+_FLOOR_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS floor_users (id INTEGER PRIMARY KEY, name BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS floor_sessions (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS floor_walks (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, answers BLOB NOT NULL, "
+    "revision INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS floor_audit (id INTEGER PRIMARY KEY, chain INTEGER, seq INTEGER, prev_hash TEXT, "
+    "hash TEXT, user_id INTEGER, action TEXT, object_id TEXT, detail BLOB)",
+    "CREATE TABLE IF NOT EXISTS floor_heads (chain INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL)",
+)
+
+
+def guarantees_app(path: str, flowchart: str, content_dir: str | None = None) -> Flask:
+    """The bare app doing by hand, with raw sqlite3 and no framework beyond Flask, what a guide step must do
+    whatever it is built with; what is left between this and the guide is the cost of how the guide does it
+    (SQLAlchemy's ORM, Flask-WTF, Jinja, the session interface), not of what it does:
+
+    - the session cookie names a random id; its row (found by the id's hash) and its user's are read, their
+      encrypted values opened (AES-GCM, bound to their row), and the form token compared with the session's;
+    - the walk is read (only the signed-in user's own) and its encrypted answers opened; the flowchart's
+      machine replays them, and the answer must be one the current question offers;
+    - the answers are written back encrypted, only if the walk's revision is still the one read;
+    - an audit event goes in chained: the chain's head taken, the entry's keyed hash worked out, its detail
+      encrypted, the head moved; all in one durable commit (the guide's SQLite settings); then the chain's
+      head is written, signed, to a checkpoint file outside the database;
+    - the next page is a page kept whole, with the form token, a CSP nonce and the walk's id put in.
+    """
+    import base64
+    import fcntl
+    import hashlib
+    import hmac
+    import json
+    import secrets
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from guide.guidance import Guidance
+
+    machine = Guidance.load(Path(content_dir or REPO / "content")).machines[flowchart]
+    aead, mac_key = AESGCM(hashlib.sha256(b"floor encryption").digest()), hashlib.sha256(b"floor audit").digest()
+    checkpoint = Path(path + ".checkpoint")
+
+    def seal(value, where: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + aead.encrypt(nonce, json.dumps(value).encode(), where.encode())
+
+    def open_(blob: bytes, where: str):
+        return json.loads(aead.decrypt(blob[:12], blob[12:], where.encode()))
+
+    def connect() -> sqlite3.Connection:
+        connection = durable_connection(path)
+        for statement in _FLOOR_SCHEMA:
+            connection.execute(statement)
+        return connection
+
+    connect().close()
+    per_thread = threading.local()
+
+    def db() -> sqlite3.Connection:
+        if getattr(per_thread, "connection", None) is None:
+            per_thread.connection = connect()
+        return per_thread.connection
+
+    app = Flask("guarantees")
+
+    def signed_in():
+        token = request.cookies.get("floor_sid", "")
+        found = db().execute("SELECT s.user_id, s.data, u.name FROM floor_sessions s JOIN floor_users u ON u.id = s.user_id "
+                             "WHERE s.id_hash = ?", (hashlib.sha256(token.encode()).hexdigest(),)).fetchone()
+        if found is None:
+            return None
+        user_id, data, name = found
+        return user_id, open_(data, f"session:{user_id}"), open_(name, f"user:{user_id}")
+
+    def walk_of(walk_id: str, user_id: int):
+        found = db().execute("SELECT answers, revision FROM floor_walks WHERE id = ? AND user_id = ?",
+                             (walk_id, user_id)).fetchone()
+        return None if found is None else (open_(found[0], f"walk:{walk_id}"), found[1])
+
+    @app.post("/bare/sign-in")
+    def sign_in():
+        token, user_id = secrets.token_urlsafe(32), secrets.randbelow(1 << 30) + 1
+        connection = db()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO floor_users (id, name) VALUES (?, ?)", (user_id, seal("Bench Practitioner", f"user:{user_id}")))
+        connection.execute("INSERT INTO floor_sessions VALUES (?, ?, ?)", (hashlib.sha256(token.encode()).hexdigest(), user_id,
+                                                                            seal({"csrf": secrets.token_urlsafe(32)}, f"session:{user_id}")))
+        connection.execute("COMMIT")
+        response = redirect("/bare/signed-in", 303)
+        response.set_cookie("floor_sid", token, httponly=True, samesite="Lax")
+        return response
+
+    @app.post("/bare/start")
+    def start():
+        user_id, _data, _name = signed_in()
+        walk_id = secrets.token_hex(16)
+        connection = db()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO floor_walks VALUES (?, ?, ?, 1)", (walk_id, user_id, seal({}, f"walk:{walk_id}")))
+        connection.execute("COMMIT")
+        return redirect(f"/bare/{walk_id}/{machine.replay({}).current.id}", 303)
+
+    @app.post("/bare/<walk_id>/<question>")
+    def answer(walk_id: str, question: str):
+        who = signed_in()
+        if who is None or not hmac.compare_digest(request.form.get("csrf_token", ""), who[1]["csrf"]):
+            return "refused", 400
+        user_id = who[0]
+        walk = walk_of(walk_id, user_id)
+        if walk is None:
+            return "not found", 404
+        answers, revision = walk
+        here = machine.replay(answers)
+        value = request.form.get("answer", "")
+        if here.current is None or here.current.id != question or here.current.answer(value) is None:
+            return "refused", 409
+        answers = {**answers, question: value}
+        at = time.time()
+        detail = {"question": question, "answer": value}
+        connection = db()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if connection.execute("UPDATE floor_walks SET answers = ?, revision = ? WHERE id = ? AND revision = ?",
+                                  (seal(answers, f"walk:{walk_id}"), revision + 1, walk_id, revision)).rowcount != 1:
+                raise RuntimeError("changed in another window")
+            chain = user_id % 16
+            seq, prev = connection.execute(
+                "INSERT INTO floor_heads VALUES (?, 0, 'genesis') ON CONFLICT (chain) DO UPDATE SET seq = seq "
+                "RETURNING seq, hash", (chain,)).fetchone()
+            seq += 1
+            digest = hmac.new(mac_key, json.dumps([chain, seq, prev, at, user_id, "walk.answer", walk_id, detail]).encode(),
+                              hashlib.sha256).hexdigest()
+            event = connection.execute("INSERT INTO floor_audit (chain, seq, prev_hash, hash, user_id, action, object_id) "
+                                       "VALUES (?, ?, ?, ?, ?, 'walk.answer', ?)", (chain, seq, prev, digest, user_id, walk_id)).lastrowid
+            connection.execute("UPDATE floor_audit SET detail = ? WHERE id = ?", (seal(detail, f"audit:{event}"), event))
+            connection.execute("UPDATE floor_heads SET seq = ?, hash = ? WHERE chain = ?", (seq, digest, chain))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        signed = json.dumps({"chain": chain, "seq": seq, "hash": digest,
+                             "signature": hmac.new(mac_key, f"{chain}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()})
+        fd = os.open(checkpoint, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # as the guide's: other writers' checkpoints read, a newer one kept
+            kept = os.pread(fd, 512, 0).rstrip(b"\0 ")
+            if not kept or json.loads(kept)["seq"] < seq or json.loads(kept)["chain"] != chain:
+                os.pwrite(fd, signed.encode().ljust(512), 0)
+        finally:
+            os.close(fd)
+        here = machine.replay(answers)
+        following = here.current.id if here.current is not None else "outcome"
+        return redirect(f"/bare/{walk_id}/{following}", 303)
+
+    @app.get("/bare/<walk_id>/<question>")
+    def page(walk_id: str, question: str):
+        who = signed_in()
+        walk = walk_of(walk_id, who[0]) if who is not None else None
+        if walk is None:
+            return "not found", 404
+        machine.replay(walk[0])
+        nonce = base64.urlsafe_b64encode(os.urandom(16)).decode()
+        response = app.make_response(_FLOOR_PAGE.format(walk=escape(walk_id), question=escape(question),
+                                                        token=who[1]["csrf"], nonce=nonce))
+        response.headers["Content-Security-Policy"] = f"default-src 'self'; script-src 'self' 'nonce-{nonce}'"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     return app

@@ -41,7 +41,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO))
 
-from bench_servers import bare_app, durable_app, guide_app  # noqa: E402
+from bench_servers import bare_app, durable_app, guarantees_app, guide_app  # noqa: E402
 
 FLOWCHART = "confidentiality"
 # purpose → … → public_interest → share_without_consent_public_interest: consent refused,
@@ -62,6 +62,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GOAL_RATIO, GOAL_P99_MS = 3.0, 10.0
 UNCACHED = "guide step, fragment cache off"
 DURABLE = "bare Flask + durable commit"
+GUARANTEES = "bare Flask + the guarantees by hand"
 
 
 # --------------------------------------------------------------------------- clients
@@ -164,6 +165,42 @@ class BareWalker:
                 out["post"].append(t1 - t0)
                 out["get"].append(t2 - t1)
             else:
+                out["final"].append(t2 - t0)
+
+
+class GuaranteesWalker(BareWalker):
+    """The bare app with the guide's guarantees written by hand (bench_servers.guarantees_app): signs in once,
+    starts each walk (not timed), then takes the same steps as the guide, with the page's form token."""
+
+    name = GUARANTEES
+
+    def __init__(self, client):
+        super().__init__(client, GUARANTEES)
+        status, _ = client.post("/bare/sign-in", {})
+        assert status == 303, status
+
+    def walk(self, out: dict[str, list[int]]) -> None:
+        status, location = self.client.post("/bare/start", {})
+        assert status == 303, status
+        status, page = self.client.get(location)
+        token = TOKEN.search(page).group(1)
+        walk_id = location.split("/")[2]
+        clock, cpu = time.perf_counter_ns, time.thread_time_ns
+        for index, (question, value) in enumerate(PATH):
+            c0, t0 = cpu(), clock()
+            status, location = self.client.post(f"/bare/{walk_id}/{question}", {"answer": value, "csrf_token": token})
+            t1 = clock()
+            status2, page = self.client.get(location)
+            t2, c2 = clock(), cpu()
+            assert status == 303 and status2 == 200 and token in page, (question, status, location, status2)
+            if index < len(PATH) - 1:
+                assert location.endswith(f"/{PATH[index + 1][0]}"), (question, location)
+                out["step"].append(t2 - t0)
+                out["cpu"].append(c2 - c0)
+                out["post"].append(t1 - t0)
+                out["get"].append(t2 - t1)
+            else:
+                assert location.endswith("/outcome"), location
                 out["final"].append(t2 - t0)
 
 
@@ -315,7 +352,9 @@ def main() -> int:
         bare_inproc = BareWalker(InProcess(bare_app()))
         # The durability floor: the bare app whose POST durably commits one row (same SQLite settings).
         durable_inproc = BareWalker(InProcess(durable_app(str(tmp / "durable-inprocess.sqlite3"))), DURABLE)
-        walkers = [guide_inproc, bare_inproc, durable_inproc]
+        # What a step must do, written by hand on raw sqlite3 (bench_servers.guarantees_app): the rest is how.
+        by_hand_inproc = GuaranteesWalker(InProcess(guarantees_app(str(tmp / "guarantees-inprocess.sqlite3"), FLOWCHART)))
+        walkers = [guide_inproc, bare_inproc, durable_inproc, by_hand_inproc]
         if not args.no_uncached:
             # The same app with its fragment cache off (guide/fragments.py): what the cache saves, in the same run.
             uncached = GuideWalker(InProcess(guide_app(inproc_url, "bench-secret", str(REPO / "content"),
@@ -386,6 +425,16 @@ def main() -> int:
                   f"p99 {g['p99']:.3f} / {d['p99']:.3f} = {g['p99'] / d['p99']:5.1f}×    "
                   f"of the guide's extra {g['p50'] - b['p50']:.3f} ms over bare at p50: durability "
                   f"{d['p50'] - b['p50']:.3f} ms, the guide's own overhead {g['p50'] - d['p50']:.3f} ms")
+        by_hand, bare_in = results["in-process"][GUARANTEES], results["in-process"]["bare Flask step"]
+        h, b, g = stats_ms(by_hand["step"]), stats_ms(bare_in["step"]), stats_ms(results["in-process"]["guide step"]["step"])
+        print("Against the guarantees written by hand: bare Flask doing what a step must (the session and its user read "
+              "by the id's hash and opened, the form token checked, the walk read and replayed, its answers written "
+              "encrypted with the revision checked, an audit event chained and encrypted, one durable commit, a signed "
+              "checkpoint; the next page kept whole), on raw sqlite3 with no ORM, template engine or Flask extension")
+        print(f"  in-process  by hand p50 {h['p50']:.3f} ms = {h['p50'] / b['p50']:.1f}× bare; the guide "
+              f"{g['p50']:.3f} / {h['p50']:.3f} = {g['p50'] / h['p50']:.1f}× the same work by hand; of the guide's "
+              f"extra {g['p50'] - b['p50']:.3f} ms over bare: what a step must do {h['p50'] - b['p50']:.3f} ms, "
+              f"how the guide does it {g['p50'] - h['p50']:.3f} ms")
         cpu_in = {name: stats_ms(got["cpu"]) for name, got in results["in-process"].items()}
         print("  CPU per step, in-process (this thread's CPU time, p50; waiting for the disk is not CPU, and other "
               "processes on the machine move it much less than wall-clock time): "
