@@ -121,10 +121,61 @@ _FLOOR_SCHEMA = (
 )
 
 
-def guarantees_app(path: str, flowchart: str, content_dir: str | None = None) -> Flask:
-    """The bare app doing by hand, with raw sqlite3 and no framework beyond Flask, what a guide step must do
-    whatever it is built with; what is left between this and the guide is the cost of how the guide does it
-    (SQLAlchemy's ORM, Flask-WTF, Jinja, the session interface), not of what it does:
+class _RawStatements:
+    """Statements straight to sqlite3 (autocommit; transactions begun by hand, as the guide's SQLite writes are)."""
+
+    def __init__(self, path: str):
+        self.connection = durable_connection(path)
+
+    def run(self, sql: str, params: dict = {}):  # noqa: B006 (never changed)
+        return self.connection.execute(sql, params)
+
+    def _control(self, sql: str):
+        self.connection.execute(sql)
+
+    def begin(self):
+        self._control("BEGIN IMMEDIATE")
+
+    def commit(self):
+        self._control("COMMIT")
+
+    def rollback(self):
+        self._control("ROLLBACK")
+
+
+class _CoreStatements(_RawStatements):
+    """The same statements through a SQLAlchemy Connection (`text()` constructs, compiled once and cached):
+    the least SQLAlchemy asks of a statement, without its ORM."""
+
+    def __init__(self, path: str):
+        from sqlalchemy import create_engine, event, text
+
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            for pragma in DURABLE_PRAGMAS:
+                dbapi_connection.execute(pragma)
+
+        # Autocommit: SQLAlchemy begins nothing itself, so the transaction is BEGIN IMMEDIATE, as above.
+        self.connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.text, self.statements = text, {}
+
+    def run(self, sql: str, params: dict = {}):  # noqa: B006 (never changed)
+        statement = self.statements.get(sql)
+        if statement is None:
+            statement = self.statements[sql] = self.text(sql)
+        return self.connection.execute(statement, params)
+
+    def _control(self, sql: str):
+        self.connection.exec_driver_sql(sql)
+
+
+def guarantees_app(path: str, flowchart: str, content_dir: str | None = None, *, via: str = "sqlite3") -> Flask:
+    """The bare app doing by hand, with no framework beyond Flask, what a guide step must do whatever it is
+    built with; what is left between this and the guide is the cost of how the guide does it (SQLAlchemy's
+    ORM, Flask-WTF, Jinja, the session interface), not of what it does. `via`: "sqlite3" sends its statements
+    straight to sqlite3; "sqlalchemy" through a SQLAlchemy Connection (Core `text()`, no ORM).
 
     - the session cookie names a random id; its row (found by the id's hash) and its user's are read, their
       encrypted values opened (AES-GCM, bound to their row), and the form token compared with the session's;
@@ -158,45 +209,45 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None) ->
     def open_(blob: bytes, where: str):
         return json.loads(aead.decrypt(blob[:12], blob[12:], where.encode()))
 
-    def connect() -> sqlite3.Connection:
-        connection = durable_connection(path)
-        for statement in _FLOOR_SCHEMA:
-            connection.execute(statement)
-        return connection
-
-    connect().close()
+    schema = durable_connection(path)
+    for statement in _FLOOR_SCHEMA:
+        schema.execute(statement)
+    schema.close()
+    statements_class = {"sqlite3": _RawStatements, "sqlalchemy": _CoreStatements}[via]
     per_thread = threading.local()
 
-    def db() -> sqlite3.Connection:
-        if getattr(per_thread, "connection", None) is None:
-            per_thread.connection = connect()
-        return per_thread.connection
+    def db() -> _RawStatements:
+        if getattr(per_thread, "statements", None) is None:
+            per_thread.statements = statements_class(path)
+        return per_thread.statements
 
     app = Flask("guarantees")
 
     def signed_in():
         token = request.cookies.get("floor_sid", "")
-        found = db().execute("SELECT s.user_id, s.data, u.name FROM floor_sessions s JOIN floor_users u ON u.id = s.user_id "
-                             "WHERE s.id_hash = ?", (hashlib.sha256(token.encode()).hexdigest(),)).fetchone()
+        found = db().run("SELECT s.user_id, s.data, u.name FROM floor_sessions s JOIN floor_users u ON u.id = s.user_id "
+                         "WHERE s.id_hash = :id_hash", {"id_hash": hashlib.sha256(token.encode()).hexdigest()}).fetchone()
         if found is None:
             return None
         user_id, data, name = found
         return user_id, open_(data, f"session:{user_id}"), open_(name, f"user:{user_id}")
 
     def walk_of(walk_id: str, user_id: int):
-        found = db().execute("SELECT answers, revision FROM floor_walks WHERE id = ? AND user_id = ?",
-                             (walk_id, user_id)).fetchone()
+        found = db().run("SELECT answers, revision FROM floor_walks WHERE id = :walk AND user_id = :user",
+                         {"walk": walk_id, "user": user_id}).fetchone()
         return None if found is None else (open_(found[0], f"walk:{walk_id}"), found[1])
 
     @app.post("/bare/sign-in")
     def sign_in():
         token, user_id = secrets.token_urlsafe(32), secrets.randbelow(1 << 30) + 1
         connection = db()
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("INSERT INTO floor_users (id, name) VALUES (?, ?)", (user_id, seal("Bench Practitioner", f"user:{user_id}")))
-        connection.execute("INSERT INTO floor_sessions VALUES (?, ?, ?)", (hashlib.sha256(token.encode()).hexdigest(), user_id,
-                                                                            seal({"csrf": secrets.token_urlsafe(32)}, f"session:{user_id}")))
-        connection.execute("COMMIT")
+        connection.begin()
+        connection.run("INSERT INTO floor_users (id, name) VALUES (:id, :name)",
+                       {"id": user_id, "name": seal("Bench Practitioner", f"user:{user_id}")})
+        connection.run("INSERT INTO floor_sessions VALUES (:id_hash, :user, :data)", {
+            "id_hash": hashlib.sha256(token.encode()).hexdigest(), "user": user_id,
+            "data": seal({"csrf": secrets.token_urlsafe(32)}, f"session:{user_id}")})
+        connection.commit()
         response = redirect("/bare/signed-in", 303)
         response.set_cookie("floor_sid", token, httponly=True, samesite="Lax")
         return response
@@ -206,9 +257,10 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None) ->
         user_id, _data, _name = signed_in()
         walk_id = secrets.token_hex(16)
         connection = db()
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("INSERT INTO floor_walks VALUES (?, ?, ?, 1)", (walk_id, user_id, seal({}, f"walk:{walk_id}")))
-        connection.execute("COMMIT")
+        connection.begin()
+        connection.run("INSERT INTO floor_walks VALUES (:walk, :user, :answers, 1)",
+                       {"walk": walk_id, "user": user_id, "answers": seal({}, f"walk:{walk_id}")})
+        connection.commit()
         return redirect(f"/bare/{walk_id}/{machine.replay({}).current.id}", 303)
 
     @app.post("/bare/<walk_id>/<question>")
@@ -229,25 +281,30 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None) ->
         at = time.time()
         detail = {"question": question, "answer": value}
         connection = db()
-        connection.execute("BEGIN IMMEDIATE")
+        connection.begin()
         try:
-            if connection.execute("UPDATE floor_walks SET answers = ?, revision = ? WHERE id = ? AND revision = ?",
-                                  (seal(answers, f"walk:{walk_id}"), revision + 1, walk_id, revision)).rowcount != 1:
+            if connection.run("UPDATE floor_walks SET answers = :answers, revision = :new WHERE id = :walk AND revision = :read",
+                              {"answers": seal(answers, f"walk:{walk_id}"), "new": revision + 1, "walk": walk_id,
+                               "read": revision}).rowcount != 1:
                 raise RuntimeError("changed in another window")
             chain = user_id % 16
-            seq, prev = connection.execute(
-                "INSERT INTO floor_heads VALUES (?, 0, 'genesis') ON CONFLICT (chain) DO UPDATE SET seq = seq "
-                "RETURNING seq, hash", (chain,)).fetchone()
+            seq, prev = connection.run(
+                "INSERT INTO floor_heads VALUES (:chain, 0, 'genesis') ON CONFLICT (chain) DO UPDATE SET seq = seq "
+                "RETURNING seq, hash", {"chain": chain}).fetchone()
             seq += 1
             digest = hmac.new(mac_key, json.dumps([chain, seq, prev, at, user_id, "walk.answer", walk_id, detail]).encode(),
                               hashlib.sha256).hexdigest()
-            event = connection.execute("INSERT INTO floor_audit (chain, seq, prev_hash, hash, user_id, action, object_id) "
-                                       "VALUES (?, ?, ?, ?, ?, 'walk.answer', ?)", (chain, seq, prev, digest, user_id, walk_id)).lastrowid
-            connection.execute("UPDATE floor_audit SET detail = ? WHERE id = ?", (seal(detail, f"audit:{event}"), event))
-            connection.execute("UPDATE floor_heads SET seq = ?, hash = ? WHERE chain = ?", (seq, digest, chain))
-            connection.execute("COMMIT")
+            event = connection.run("INSERT INTO floor_audit (chain, seq, prev_hash, hash, user_id, action, object_id) "
+                                   "VALUES (:chain, :seq, :prev, :hash, :user, 'walk.answer', :walk)",
+                                   {"chain": chain, "seq": seq, "prev": prev, "hash": digest, "user": user_id,
+                                    "walk": walk_id}).lastrowid
+            connection.run("UPDATE floor_audit SET detail = :detail WHERE id = :id",
+                           {"detail": seal(detail, f"audit:{event}"), "id": event})
+            connection.run("UPDATE floor_heads SET seq = :seq, hash = :hash WHERE chain = :chain",
+                           {"seq": seq, "hash": digest, "chain": chain})
+            connection.commit()
         except BaseException:
-            connection.execute("ROLLBACK")
+            connection.rollback()
             raise
         signed = json.dumps({"chain": chain, "seq": seq, "hash": digest,
                              "signature": hmac.new(mac_key, f"{chain}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()})
