@@ -143,12 +143,13 @@ class _RawStatements:
         self._control("ROLLBACK")
 
 
-class _CoreStatements(_RawStatements):
-    """The same statements through a SQLAlchemy Connection (`text()` constructs, compiled once and cached):
-    the least SQLAlchemy asks of a statement, without its ORM."""
+class _SqlAlchemyStatements(_RawStatements):
+    """The same statements through a SQLAlchemy Connection, by its thinnest path (`exec_driver_sql`: the SQL
+    string to the driver, with SQLAlchemy's execution context and result around it, nothing compiled): the
+    least SQLAlchemy adds to a statement, without its ORM or its SQL expression language."""
 
     def __init__(self, path: str):
-        from sqlalchemy import create_engine, event, text
+        from sqlalchemy import create_engine, event
 
         engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -159,13 +160,9 @@ class _CoreStatements(_RawStatements):
 
         # Autocommit: SQLAlchemy begins nothing itself, so the transaction is BEGIN IMMEDIATE, as above.
         self.connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self.text, self.statements = text, {}
 
     def run(self, sql: str, params: dict = {}):  # noqa: B006 (never changed)
-        statement = self.statements.get(sql)
-        if statement is None:
-            statement = self.statements[sql] = self.text(sql)
-        return self.connection.execute(statement, params)
+        return self.connection.exec_driver_sql(sql, params)
 
     def _control(self, sql: str):
         self.connection.exec_driver_sql(sql)
@@ -175,7 +172,7 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None, *,
     """The bare app doing by hand, with no framework beyond Flask, what a guide step must do whatever it is
     built with; what is left between this and the guide is the cost of how the guide does it (SQLAlchemy's
     ORM, Flask-WTF, Jinja, the session interface), not of what it does. `via`: "sqlite3" sends its statements
-    straight to sqlite3; "sqlalchemy" through a SQLAlchemy Connection (Core `text()`, no ORM).
+    straight to sqlite3; "sqlalchemy" through a SQLAlchemy Connection's thinnest path (no ORM, nothing compiled).
 
     - the session cookie names a random id; its row (found by the id's hash) and its user's are read, their
       encrypted values opened (AES-GCM, bound to their row), and the form token compared with the session's;
@@ -213,7 +210,7 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None, *,
     for statement in _FLOOR_SCHEMA:
         schema.execute(statement)
     schema.close()
-    statements_class = {"sqlite3": _RawStatements, "sqlalchemy": _CoreStatements}[via]
+    statements_class = {"sqlite3": _RawStatements, "sqlalchemy": _SqlAlchemyStatements}[via]
     per_thread = threading.local()
 
     def db() -> _RawStatements:
