@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import audit
-from ..crypto import RowBound, row_key
+from ..crypto import bound_rows
 from ..db import forget_reads, recall, remember_until_write
 from ..flows import WalkPosition
 from ..guidance import ContentGone, Guidance
@@ -109,9 +109,10 @@ def _save_answers(db: Session, walk: Walk, answers: dict, version: str) -> None:
     """Write the walk's new answers with one UPDATE (not the ORM's unit of work, which an answer, the
     commonest write in the guide, would pay for on every step), then give the loaded walk the same values."""
     now, revision = utcnow(), walk.revision + 1
+    sealed = bound_rows(_walks, [{"id": walk.id, "answers": answers}])[0]["answers"]  # sealed to its row, as every encrypted value is
     written = db.execute(_SAVE_ANSWERS, {
         "walk_id": walk.id, "read_revision": walk.revision, "new_revision": revision, "now": now, "new_version": version,
-        "new_answers": RowBound(answers, row_key([walk.id]))})  # sealed to its row, as every encrypted value is
+        "new_answers": sealed})
     if written.rowcount != 1:
         raise StaleDataError(f"walk {walk.id} was changed by another request (revision {walk.revision})")
     forget_reads(db)  # a write: what was read alongside may have changed (guide/db.py)
