@@ -29,6 +29,15 @@ puts on throughput; --no-durable-baseline skips it). "Ratios" gives throughput g
 guide/(bare + durable commit) and the server CPU per request of each. Figures are printed,
 never asserted.
 
+A third baseline shows how much room the 1/3 goal leaves: bare Flask doing by hand, through
+SQLAlchemy's thinnest path, what a guide step must do (bench_servers.guarantees_app: the session
+row read and opened, the form token compared, the walk read and replayed through the real
+flowchart machine, the answer written back encrypted, the chained audit event in the same durable
+commit, the checkpoint file, the page with its token and nonce). Its users start walks and answer
+each question with a random answer the flowchart offers there, as the guide's do, to the outcome
+page (no record form: the by-hand app has none). "Ratios" gives its throughput as a fraction of
+bare Flask's, and the guide's as a fraction of its; --no-guarantees-baseline skips it.
+
 The goals it reports on (from the issues): zero errors, p99 under 100 ms on this 2-core machine,
 nothing acknowledged lost, and at least a third of bare Flask's throughput with the same settings.
 """
@@ -91,6 +100,7 @@ RECORD_TEXT = {
 KINDS = ["start walk POST", "question GET", "question POST", "outcome GET",
          "record save POST", "saved GET"]
 BARE_KINDS = ["bare POST", "bare GET"]
+BY_HAND_KINDS = ["by-hand start POST", "by-hand POST", "by-hand GET"]
 
 
 def offered(page: str) -> dict[str, list[str]]:
@@ -333,6 +343,47 @@ class BareUser(SimulatedUser):
         self.walks += self.window.measured(time.perf_counter_ns())
 
 
+class GuaranteesUser(SimulatedUser):
+    """The by-hand baseline (bench_servers.guarantees_app): signs in once, then starts a walk and answers each
+    question with a random answer the flowchart offers there (from the flowchart's machine, in this process),
+    POST → 303 → GET, with the same pauses, to the outcome page."""
+
+    def __init__(self, number: int, port: int, *, machine, **kw):
+        super().__init__(number, port, **kw)
+        self.machine = machine  # the confidentiality flowchart's FlowMachine (its replays are thread-safe)
+
+    def sign_in(self) -> None:
+        """Before the clock starts (not timed): a session row and its cookie."""
+        status, _ = self.http.post("/bare/sign-in", {})
+        assert status == 303 and "floor_sid" in self.http.cookies, f"POST /bare/sign-in answered {status}"
+
+    def one_round(self) -> None:
+        self.pause()  # on the last walk's outcome page
+        location = self.call("by-hand start POST", "POST", "/bare/start", {}, expect=303)
+        parts = (location or "").split("/")
+        if len(parts) != 4 or parts[1] != "bare":
+            self.fail("by-hand start POST", f"redirected to {location!r}")
+        walk_id = parts[2]
+        answers: dict[str, str] = {}
+        here = self.machine.replay(answers).current
+        self.call("by-hand GET", "GET", location, expect=200)
+        while True:
+            if here is None or location != f"/bare/{walk_id}/{here.id}":
+                self.fail("by-hand POST", f"at {location!r}, the flowchart is at {here and here.id!r}")
+            value = self.rng.choice([answer.value for answer in here.answers])
+            self.pause()
+            location = self.call("by-hand POST", "POST", location, {"answer": value, "csrf_token": self.token},
+                                 expect=303)
+            answers[here.id] = value
+            here = self.machine.replay(answers).current
+            self.call("by-hand GET", "GET", location, expect=200)
+            if here is None:
+                if location != f"/bare/{walk_id}/outcome":
+                    self.fail("by-hand POST", f"redirected to {location!r}, not the outcome")
+                break
+        self.walks += self.window.measured(time.perf_counter_ns())
+
+
 def run_load(users: list[SimulatedUser], server: subprocess.Popen, *, warmup: float, duration: float,
              timeout: float, sign_in_slots: int) -> dict:
     """Sign everyone in, release them together, warm up, measure `duration` seconds, stop, gather."""
@@ -497,6 +548,7 @@ def throughput(result: dict, every: list[int], label: str) -> None:
 
 BARE = "bare Flask"
 DURABLE = "bare Flask + durable commit"
+GUARANTEES = "bare Flask + the guarantees by hand"
 
 
 def requests_per_s(result: dict, every: list[int]) -> float:
@@ -524,16 +576,19 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=10, help="seconds a request may take before it "
                         "counts as a timeout (default 10)")
     parser.add_argument("--baseline-duration", type=float, default=15,
-                        help="measured seconds of each baseline (default 15; 0 skips both)")
+                        help="measured seconds of each baseline (default 15; 0 skips them all)")
     parser.add_argument("--no-durable-baseline", dest="durable_baseline", action="store_false",
                         help="skip the second baseline, bare Flask + one durable SQLite commit per POST")
+    parser.add_argument("--no-guarantees-baseline", dest="guarantees_baseline", action="store_false",
+                        help="skip the third baseline, bare Flask doing the guide step's guarantees by hand "
+                             "(through SQLAlchemy)")
     parser.add_argument("--database-url", default=None,
                         help="an empty database to use instead of a new SQLite file (e.g. PostgreSQL); "
                              "it is migrated, and the users are added with names unique to this run")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    baselines = 0 if args.baseline_duration <= 0 else 2 if args.durable_baseline else 1
+    baselines = 0 if args.baseline_duration <= 0 else 1 + args.durable_baseline + args.guarantees_baseline
     budget = (420 + args.warmup + 60 + args.duration + 2 + baselines * (60 + args.baseline_duration)
               + (2 + 2 * baselines) * args.timeout)
     servers: list[subprocess.Popen] = []
@@ -610,22 +665,29 @@ def main() -> int:
         c_walks = len(guide["samples"].get("start walk POST", []))
         checks = check_database(url, keyring, guide["acknowledged"], guide["answers_acknowledged"], user_ids)
 
-        def baseline(factory: str, extra_env: dict[str, str] | None = None) -> dict:
-            """The bare users against `factory` under the same users, pauses and gunicorn settings."""
+        def baseline(factory: str, extra_env: dict[str, str] | None = None, user: type[SimulatedUser] = BareUser,
+                     **user_kw) -> dict:
+            """`user`s (BareUser unless told) against `factory` under the same users, pauses and gunicorn settings."""
             server, port = start_gunicorn(factory, {**env, **(extra_env or {})}, workers=args.workers,
                                           threads=args.threads, replace_env=True)
             servers.append(server)
-            result = run_load([BareUser(n, port, think=args.think, timeout=args.timeout, seed=args.seed)
+            result = run_load([user(n, port, think=args.think, timeout=args.timeout, seed=args.seed, **user_kw)
                                for n in range(args.users)], server, warmup=2, duration=args.baseline_duration,
                               timeout=args.timeout, sign_in_slots=args.users)
             stop(server)
             return result
 
-        bare = durable = None
+        bare = durable = by_hand = None
         if args.baseline_duration > 0:
             bare = baseline("bench_servers:bare_app()")
             if args.durable_baseline:
                 durable = baseline("bench_servers:durable_app()", {"BENCH_DURABLE_PATH": str(tmp / "durable.sqlite3")})
+            if args.guarantees_baseline:
+                from guide.guidance import Guidance
+
+                machine = Guidance.load(REPO / "content").machines[FLOWCHART]
+                by_hand = baseline(f"bench_servers:guarantees_app({str(tmp / 'guarantees.sqlite3')!r}, "
+                                   f"{FLOWCHART!r}, via='sqlalchemy')", user=GuaranteesUser, machine=machine)
         print()
 
         every = table(f"The guide: {args.users} practitioners, {args.duration:g} s measured", guide, KINDS)
@@ -634,35 +696,55 @@ def main() -> int:
               f"({guide['records'] / args.duration:.2f}/s); questions answered per walk: "
               f"{c_answers / max(1, c_walks):.1f} on average (random answers: \"I'm not sure\" ends a walk early)")
         print()
-        # Each baseline run: its label, its result and its requests (all kinds) measured in the window.
-        compared: list[tuple[str, dict, list[int]]] = []
-        for label, factory, result in ((BARE, "bare_app", bare), (DURABLE, "durable_app", durable)):
+        # Each baseline run: its label, its result, its requests (all kinds) measured in the window, and
+        # its request kinds that stand for the guide's question POST and GET.
+        compared: list[tuple[str, dict, list[int], str, str]] = []
+        bare_walks = f"bare walks of {BareUser.STEPS} steps"
+        for label, factory, result, kinds, walks in (
+                (BARE, "bare_app", bare, BARE_KINDS, bare_walks),
+                (DURABLE, "durable_app", durable, BARE_KINDS, bare_walks),
+                (GUARANTEES, "guarantees_app, through SQLAlchemy's exec_driver_sql", by_hand, BY_HAND_KINDS,
+                 "by-hand walks to the outcome")):
             if result:
                 done = table(f"Baseline: {label} (bench_servers.{factory}), same users and gunicorn, "
-                             f"{args.baseline_duration:g} s measured", result, BARE_KINDS)
-                throughput(result, done, f"bare walks of {BareUser.STEPS} steps")
+                             f"{args.baseline_duration:g} s measured", result, kinds)
+                throughput(result, done, walks)
+                if kinds is BY_HAND_KINDS:
+                    answered = len(result["samples"].get("by-hand POST", []))
+                    started_walks = len(result["samples"].get("by-hand start POST", []))
+                    print(f"  questions answered per walk: {answered / max(1, started_walks):.1f} on average "
+                          f"(random offered answers, as the guide's users)")
                 print()
-                compared.append((label, result, done))
+                compared.append((label, result, done, kinds[-2], kinds[-1]))
+        done_of = {label: done for label, _, done, _, _ in compared}
         if compared:
             print("Ratios (all requests; server CPU per request = server CPU seconds in the window / "
                   "requests in the window)")
             print(f"  guide: {requests_per_s(guide, every):.0f} requests/s, "
                   f"server CPU {cpu_ms_per_request(guide, every):.2f} ms per request")
-            for label, result, done in compared:
+            for label, result, done, _, _ in compared:
                 print(f"  {label}: {requests_per_s(result, done):.0f} requests/s, "
                       f"server CPU {cpu_ms_per_request(result, done):.2f} ms per request")
-            for label, result, done in compared:
+            for label, result, done, _, _ in compared:
                 g, b = stats_ms(every), stats_ms(done)
                 over = f"({label})" if "+" in label else label
                 print(f"  guide / {over}: throughput {throughput_ratio(guide, every, result, done):.2f}x   "
                       f"server CPU per request {cpu_ms_per_request(guide, every) / cpu_ms_per_request(result, done):.1f}x"
                       f"   p50 {g['p50'] / b['p50']:.1f}x   p99 {g['p99'] / b['p99']:.1f}x")
-            for guide_kind, bare_kind in (("question POST", "bare POST"), ("question GET", "bare GET")):
-                for label, result, _ in compared:
+            for guide_kind, is_post in (("question POST", True), ("question GET", False)):
+                for label, result, _, post_kind, get_kind in compared:
+                    bare_kind = post_kind if is_post else get_kind
                     if guide["samples"].get(guide_kind) and result["samples"].get(bare_kind):
                         gk, bk = stats_ms(guide["samples"][guide_kind]), stats_ms(result["samples"][bare_kind])
-                        print(f"  {guide_kind:<14} vs {bare_kind:<9} ({label}): p50 {gk['p50'] / bk['p50']:5.1f}x   "
+                        print(f"  {guide_kind:<14} vs {bare_kind:<12} ({label}): p50 {gk['p50'] / bk['p50']:5.1f}x   "
                               f"p99 {gk['p99'] / bk['p99']:5.1f}x")
+            if bare and by_hand:
+                by_hand_of_bare = throughput_ratio(by_hand, done_of[GUARANTEES], bare, done_of[BARE])
+                print(f"  by hand / bare Flask: throughput {by_hand_of_bare:.2f}x   server CPU per request "
+                      f"{cpu_ms_per_request(by_hand, done_of[GUARANTEES]) / cpu_ms_per_request(bare, done_of[BARE]):.1f}x")
+                print(f"  what the 1/3 goal leaves room for: the guarantees by hand reach {by_hand_of_bare:.2f}× bare Flask's "
+                      f"throughput; the guide is {throughput_ratio(guide, every, by_hand, done_of[GUARANTEES]):.2f}× "
+                      f"the by-hand baseline")
             print()
 
         print("Checked in the database after the run")
@@ -701,13 +783,13 @@ def main() -> int:
                           ("every acknowledged record and answer is in the database, the audit chain verifies", intact)):
             print(f"  [{'MET' if met else 'NOT MET':>7}] {text}")
         if bare:
-            of_bare = throughput_ratio(guide, every, bare, compared[0][2])
+            of_bare = throughput_ratio(guide, every, bare, done_of[BARE])
             print(f"  [{'MET' if of_bare >= GOAL_THROUGHPUT_OF_BARE else 'NOT MET':>7}] throughput at least 1/3 of "
                   f"bare Flask's ({of_bare:.2f}×)")
         else:
             print("  [NOT RUN] throughput at least 1/3 of bare Flask's (baseline skipped: --baseline-duration 0)")
         if durable:
-            print(f"  [   INFO] throughput {throughput_ratio(guide, every, durable, compared[-1][2]):.2f}× of "
+            print(f"  [   INFO] throughput {throughput_ratio(guide, every, durable, done_of[DURABLE]):.2f}× of "
                   f"{DURABLE}'s: informational, not a goal (the floor a durable write puts on throughput)")
         print()
         print(f"total run time {time.perf_counter() - started:.1f} s; loadavg now "
