@@ -92,7 +92,7 @@ def _writer(n: int, url: str, key: str, audit_key: str, folder: str, chains: int
             if i % 2 == 0:
                 append(engine, user_id=user, action="lookup", child_id=None, reason="assessment",
                        reason_text="Benchmark look-up, made up.", detail={"criteria": {"upn": "B000000000000"}},
-                       limit=Limit(("lookup",), utcnow() - timedelta(hours=1), 10 ** 9, "rate limit"))
+                       limit=Limit("lookup", utcnow() - timedelta(hours=1), 10 ** 9, "rate limit"))
                 lookups.append(time.perf_counter() - began)
             else:
                 session = sessions()

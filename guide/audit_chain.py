@@ -166,6 +166,9 @@ def heads(connection: Connection, trail: str) -> dict[int, tuple[int, str]]:
 
 # --- checkpoints outside the database --------------------------------------------------------------
 
+_UNKNOWN = object()
+
+
 class Checkpoints:
     """Signed chain heads in a folder of their own, one file per chain.
 
@@ -188,6 +191,7 @@ class Checkpoints:
         plain = make_url(database_url).set(password=None).render_as_string(hide_password=False)
         self.folder = Path(folder) / hashlib.sha256(plain.encode()).hexdigest()[:16]
         self.key = key
+        self._known: dict[tuple, object] = {}  # (trail, chain, kind, a slot's bytes) → what they hold (_slot)
 
     def _path(self, trail: str, chain: int, kind: str) -> Path:
         return self.folder / f"{trail}.{chain}.{kind}.json"
@@ -217,34 +221,47 @@ class Checkpoints:
                 return
             # Over the slot that does not hold the newest checkpoint (an unreadable slot first).
             target = 1 - newest[1] if newest is not None else 0
-            os.pwrite(fd, body.ljust(self.SLOT), target * self.SLOT)
+            written = body.ljust(self.SLOT)
+            os.pwrite(fd, written, target * self.SLOT)
+            self._remember(trail, chain, kind, written, (seq, digest))
         finally:
             os.close(fd)  # closing releases the lock
 
     def _slots(self, data: bytes, trail: str, chain: int, kind: str) -> list:
         """Each slot's (seq, hash); None when empty or torn; a string saying why when its signature fails."""
-        slots = []
-        for index in (0, 1):
-            text = data[index * self.SLOT:(index + 1) * self.SLOT].rstrip(b"\0 \n")
-            if not text:
-                slots.append(None)
-                continue
-            if not text.startswith(b"{"):  # a slot: the SHA-256 of its JSON, then the JSON
-                check, _, text = text.partition(b" ")
-                if hashlib.sha256(text).hexdigest().encode() != check:
-                    slots.append(None)  # torn by a write that never finished: the other slot holds the previous one
-                    continue
-            try:
-                entry = json.loads(text)
-                expected = self._sign(trail, chain, kind, int(entry["seq"]), str(entry["hash"]))
-            except (ValueError, KeyError, TypeError):
-                slots.append("its checkpoint file cannot be read")
-                continue
-            if not hmac.compare_digest(expected["signature"], str(entry.get("signature", ""))):
-                slots.append("its checkpoint file's signature is wrong (the file was altered)")
-            else:
-                slots.append((expected["seq"], expected["hash"]))
-        return slots
+        return [self._slot(data[index * self.SLOT:(index + 1) * self.SLOT], trail, chain, kind) for index in (0, 1)]
+
+    def _slot(self, raw: bytes, trail: str, chain: int, kind: str):
+        # The same bytes always read the same way (the key does not change), so what a slot's bytes were found
+        # to hold is kept: a writer finds the two slots it wrote itself last time without checking them again.
+        # Bytes altered by anyone are new bytes, and are checked.
+        known = self._known.get((trail, chain, kind, raw), _UNKNOWN)
+        if known is _UNKNOWN:
+            known = self._check_slot(raw, trail, chain, kind)
+            self._remember(trail, chain, kind, raw, known)
+        return known
+
+    def _remember(self, trail: str, chain: int, kind: str, raw: bytes, found) -> None:
+        if len(self._known) >= 1024:  # two slots for each chain a process writes: rarely reached
+            self._known.clear()
+        self._known[(trail, chain, kind, raw)] = found
+
+    def _check_slot(self, raw: bytes, trail: str, chain: int, kind: str):
+        text = raw.rstrip(b"\0 \n")
+        if not text:
+            return None
+        if not text.startswith(b"{"):  # a slot: the SHA-256 of its JSON, then the JSON
+            check, _, text = text.partition(b" ")
+            if hashlib.sha256(text).hexdigest().encode() != check:
+                return None  # torn by a write that never finished: the other slot holds the previous one
+        try:
+            entry = json.loads(text)
+            expected = self._sign(trail, chain, kind, int(entry["seq"]), str(entry["hash"]))
+        except (ValueError, KeyError, TypeError):
+            return "its checkpoint file cannot be read"
+        if not hmac.compare_digest(expected["signature"], str(entry.get("signature", ""))):
+            return "its checkpoint file's signature is wrong (the file was altered)"
+        return (expected["seq"], expected["hash"])
 
     def read(self, trail: str, chain: int, kind: str = "head"):
         """(seq, hash); None when there is none; a string saying why when it cannot be trusted."""

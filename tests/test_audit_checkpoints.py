@@ -68,3 +68,22 @@ def test_an_unreadable_checkpoint_file_says_so(tmp_path):
     kept.folder.mkdir(parents=True)
     kept._path("records", 1, "head").write_text("not a checkpoint")
     assert kept.read("records", 1) == "its checkpoint file cannot be read"
+
+
+def test_a_writer_checks_again_a_slot_altered_since_it_wrote_it(tmp_path):
+    # A writer keeps what the slots it wrote hold, so as not to check them again on every write: bytes
+    # changed by anyone else are new bytes, and checked like any other.
+    kept = checkpoints(tmp_path)
+    kept.record("index", 4, 1, HASH_1)
+    kept.record("index", 4, 2, HASH_2)
+    path = kept._path("index", 4, "head")
+    data = bytearray(path.read_bytes())
+    forged = json.dumps({**kept.signed("index", 4, 99, HASH_3), "signature": "0" * 64}).encode()
+    slot = (hashlib.sha256(forged).hexdigest().encode() + b" " + forged).ljust(Checkpoints.SLOT)
+    data[Checkpoints.SLOT:2 * Checkpoints.SLOT] = slot  # over the newest, claiming a later head
+    path.write_bytes(bytes(data))
+    assert "signature is wrong" in kept.read("index", 4)
+    assert "signature is wrong" in checkpoints(tmp_path).read("index", 4)
+    kept.record("index", 4, 3, HASH_3)  # not passed over for the forged "later" one: written over it
+    assert kept.read("index", 4) == (3, HASH_3)
+    assert checkpoints(tmp_path).read("index", 4) == (3, HASH_3)

@@ -43,9 +43,9 @@ TRAIL = "index"
 
 @dataclass
 class Limit:
-    """At most `most` entries with one of `actions` by the user since `since`; else `refusal`."""
+    """At most `most` entries of `action` by the user since `since`; else `refusal`."""
 
-    actions: tuple[str, ...]
+    action: str
     since: datetime
     most: int
     refusal: str
@@ -62,11 +62,12 @@ def _parts(at: datetime, user_id, action, child_id, reason, reason_text, detail)
     return [stamp, user_id, action, child_id, reason, reason_text, detail]
 
 
-# A user's entries of some kinds since a moment, counted no further than the limit (so the count costs the
-# same however many more there are). Built once: every look-up asks it.
+# A user's entries of one kind since a moment, counted no further than the limit (so the count costs the
+# same however many more there are). Built once: every look-up asks it. One action, not a list: an expanding
+# IN would be rendered again on every execution.
 _RECENT_BY_USER = select(func.count()).select_from(
     select(IndexAudit.id).where(IndexAudit.user_id == bindparam("user_id"),
-                                IndexAudit.action.in_(bindparam("actions", expanding=True)),
+                                IndexAudit.action == bindparam("limited_action"),
                                 IndexAudit.at >= bindparam("since")).limit(bindparam("most")).subquery())
 
 
@@ -80,7 +81,7 @@ def append(engine: Engine, *, user_id, action: str, child_id=None, reason: str =
     with engine.begin() as connection:
         seq, prev = lock_head(connection, setup.key, TRAIL, chain)
         if limit is not None:
-            count = connection.execute(_RECENT_BY_USER, {"user_id": user_id, "actions": list(limit.actions),
+            count = connection.execute(_RECENT_BY_USER, {"user_id": user_id, "limited_action": limit.action,
                                                          "since": limit.since.replace(tzinfo=None),
                                                          "most": limit.most}).scalar()
             if count >= limit.most:

@@ -144,7 +144,7 @@ class IndexService:
                     "keys": blind_keys(self.db, IndexChild.identity_key, family, given, request.dob)}))
         # Nothing found is shown before the look-up is audited, and the audit counts the hour's look-ups
         # in the same step: over the limit, this look-up is refused and its answer never given.
-        limit = audit.Limit(("lookup",), utcnow() - timedelta(hours=1), self.policy.rules["lookups_per_hour"],
+        limit = audit.Limit("lookup", utcnow() - timedelta(hours=1), self.policy.rules["lookups_per_hour"],
                             "rate limit")
         too_many = "You have made too many look-ups in the last hour. Try again later, or contact the index manager."
         child = found[0] if len(found) == 1 else None
@@ -204,7 +204,7 @@ class IndexService:
             self._refuse("Enter the child's unique number exactly: a letter and 12 digits.", "subject access bad number",
                          field="upn")
         child = self.db.scalar(select(IndexChild).where(blind_match(self.db, IndexChild.upn_key, upn)))
-        limit = audit.Limit(("subject_access",), utcnow() - timedelta(days=1), self.policy.rules["subject_access_per_day"],
+        limit = audit.Limit("subject_access", utcnow() - timedelta(days=1), self.policy.rules["subject_access_per_day"],
                             "subject access rate limit")
         self._limited("subject_access", child.id if child else None, "", reference.strip(), limit,
                       "You have produced too many subject access reports today. Try again tomorrow, or contact the "
