@@ -168,6 +168,26 @@ class _SqlAlchemyStatements(_RawStatements):
         self.connection.exec_driver_sql(sql)
 
 
+def checkpoint_by_hand(path: Path, mac_key: bytes, chain: int, seq: int, digest: str) -> None:
+    """A chain's head, signed, written to a file outside the database, as the guide's checkpoints are: under
+    the file's lock the checkpoint already there is read, and a newer one kept."""
+    import fcntl
+    import hashlib
+    import hmac
+    import json
+
+    signed = json.dumps({"chain": chain, "seq": seq, "hash": digest,
+                         "signature": hmac.new(mac_key, f"{chain}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()})
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        kept = os.pread(fd, 512, 0).rstrip(b"\0 ")
+        if not kept or json.loads(kept)["seq"] < seq or json.loads(kept)["chain"] != chain:
+            os.pwrite(fd, signed.encode().ljust(512), 0)
+    finally:
+        os.close(fd)
+
+
 def guarantees_app(path: str, flowchart: str, content_dir: str | None = None, *, via: str = "sqlite3") -> Flask:
     """The bare app doing by hand, with no framework beyond Flask, what a guide step must do whatever it is
     built with; what is left between this and the guide is the cost of how the guide does it (SQLAlchemy's
@@ -185,7 +205,6 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None, *,
     - the next page is a page kept whole, with the form token, a CSP nonce and the walk's id put in.
     """
     import base64
-    import fcntl
     import hashlib
     import hmac
     import json
@@ -303,16 +322,7 @@ def guarantees_app(path: str, flowchart: str, content_dir: str | None = None, *,
         except BaseException:
             connection.rollback()
             raise
-        signed = json.dumps({"chain": chain, "seq": seq, "hash": digest,
-                             "signature": hmac.new(mac_key, f"{chain}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()})
-        fd = os.open(checkpoint, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # as the guide's: other writers' checkpoints read, a newer one kept
-            kept = os.pread(fd, 512, 0).rstrip(b"\0 ")
-            if not kept or json.loads(kept)["seq"] < seq or json.loads(kept)["chain"] != chain:
-                os.pwrite(fd, signed.encode().ljust(512), 0)
-        finally:
-            os.close(fd)
+        checkpoint_by_hand(checkpoint, mac_key, chain, seq, digest)
         here = machine.replay(answers)
         following = here.current.id if here.current is not None else "outcome"
         return redirect(f"/bare/{walk_id}/{following}", 303)

@@ -62,7 +62,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench_servers import DURABLE_PRAGMAS, _RawStatements, _SqlAlchemyStatements  # noqa: E402  (bench/)
+from bench_servers import DURABLE_PRAGMAS, _RawStatements, _SqlAlchemyStatements, checkpoint_by_hand  # noqa: E402  (bench/)
 from measure import cpu_model, filesystem_of, percentile, print_profile, stats_ms, version  # noqa: E402  (bench/)
 
 BENCH = Path(__file__).resolve().parent
@@ -147,7 +147,6 @@ class ByHand:
         return nonce + self.aead.encrypt(nonce, json.dumps(value).encode(), where.encode())
 
     def lookup(self, request: LookupRequest, user_id: int, most: int) -> int | None:
-        import fcntl
         import hashlib
         import hmac
         import json
@@ -202,17 +201,7 @@ class ByHand:
         except BaseException:
             db.rollback()
             raise
-        signed = json.dumps({"chain": chain, "seq": seq, "hash": digest,
-                             "signature": hmac.new(self.mac_key, f"{chain}:{seq}:{digest}".encode(),
-                                                   hashlib.sha256).hexdigest()})
-        fd = os.open(self.checkpoint, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # as the guide's: other writers' checkpoints read, a newer one kept
-            kept = os.pread(fd, 512, 0).rstrip(b"\0 ")
-            if not kept or json.loads(kept)["seq"] < seq or json.loads(kept)["chain"] != chain:
-                os.pwrite(fd, signed.encode().ljust(512), 0)
-        finally:
-            os.close(fd)
+        checkpoint_by_hand(self.checkpoint, self.mac_key, chain, seq, digest)
         if action == "refused":
             raise ValueError("limit reached")
         return child_id

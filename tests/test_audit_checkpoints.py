@@ -14,6 +14,12 @@ def checkpoints(tmp_path) -> Checkpoints:
     return Checkpoints(tmp_path / "checkpoints", "sqlite:///guide.sqlite3", KEY)
 
 
+def slot_bytes(entry: dict) -> bytes:
+    """A slot as the checkpoints write it: the SHA-256 of the JSON, then the JSON."""
+    signed = json.dumps(entry).encode()
+    return hashlib.sha256(signed).hexdigest().encode() + b" " + signed
+
+
 def test_the_newest_checkpoint_is_read_back_and_an_older_one_never_replaces_it(tmp_path):
     kept = checkpoints(tmp_path)
     kept.record("records", 3, 1, HASH_1)
@@ -31,8 +37,7 @@ def test_a_write_cut_short_by_a_crash_leaves_the_previous_checkpoint(tmp_path):
     path = kept._path("index", 0, "head")
     data = bytearray(path.read_bytes())
     newest = 1  # the second checkpoint went to the second slot
-    signed = json.dumps(kept.signed("index", 0, 3, HASH_3)).encode()
-    torn = (hashlib.sha256(signed).hexdigest().encode() + b" " + signed)[:120]  # the machine stopped mid-write
+    torn = slot_bytes(kept.signed("index", 0, 3, HASH_3))[:120]  # the machine stopped mid-write
     data[newest * Checkpoints.SLOT:newest * Checkpoints.SLOT + len(torn)] = torn
     path.write_bytes(bytes(data))
     assert kept.read("index", 0) == (1, HASH_1)
@@ -48,8 +53,7 @@ def test_a_checkpoint_edited_to_an_earlier_entry_is_refused(tmp_path):
     _check, _, body = path.read_bytes()[:Checkpoints.SLOT].rstrip(b"\0 ").partition(b" ")
     entry = json.loads(body)
     entry["seq"] = 1  # and the slot's SHA-256 made again to match: only the signature is beyond reach
-    edited = json.dumps(entry).encode()
-    path.write_bytes((hashlib.sha256(edited).hexdigest().encode() + b" " + edited).ljust(Checkpoints.SLOT))
+    path.write_bytes(slot_bytes(entry).ljust(Checkpoints.SLOT))
     assert "signature is wrong" in kept.read("index", 0)
 
 
@@ -78,9 +82,8 @@ def test_a_writer_checks_again_a_slot_altered_since_it_wrote_it(tmp_path):
     kept.record("index", 4, 2, HASH_2)
     path = kept._path("index", 4, "head")
     data = bytearray(path.read_bytes())
-    forged = json.dumps({**kept.signed("index", 4, 99, HASH_3), "signature": "0" * 64}).encode()
-    slot = (hashlib.sha256(forged).hexdigest().encode() + b" " + forged).ljust(Checkpoints.SLOT)
-    data[Checkpoints.SLOT:2 * Checkpoints.SLOT] = slot  # over the newest, claiming a later head
+    forged = slot_bytes({**kept.signed("index", 4, 99, HASH_3), "signature": "0" * 64})
+    data[Checkpoints.SLOT:2 * Checkpoints.SLOT] = forged.ljust(Checkpoints.SLOT)  # over the newest, claiming a later head
     path.write_bytes(bytes(data))
     assert "signature is wrong" in kept.read("index", 4)
     assert "signature is wrong" in checkpoints(tmp_path).read("index", 4)
