@@ -20,6 +20,14 @@ def slot_bytes(entry: dict) -> bytes:
     return hashlib.sha256(signed).hexdigest().encode() + b" " + signed
 
 
+def overwrite_slot(kept: Checkpoints, trail: str, chain: int, index: int, data: bytes) -> None:
+    """Put bytes at the start of a slot of a chain's checkpoint file, as a crash or an intruder would."""
+    path = kept._path(trail, chain, "head")
+    whole = bytearray(path.read_bytes())
+    whole[index * Checkpoints.SLOT:index * Checkpoints.SLOT + len(data)] = data
+    path.write_bytes(bytes(whole))
+
+
 def test_the_newest_checkpoint_is_read_back_and_an_older_one_never_replaces_it(tmp_path):
     kept = checkpoints(tmp_path)
     kept.record("records", 3, 1, HASH_1)
@@ -34,12 +42,8 @@ def test_a_write_cut_short_by_a_crash_leaves_the_previous_checkpoint(tmp_path):
     kept = checkpoints(tmp_path)
     kept.record("index", 0, 1, HASH_1)
     kept.record("index", 0, 2, HASH_2)
-    path = kept._path("index", 0, "head")
-    data = bytearray(path.read_bytes())
-    newest = 1  # the second checkpoint went to the second slot
     torn = slot_bytes(kept.signed("index", 0, 3, HASH_3))[:120]  # the machine stopped mid-write
-    data[newest * Checkpoints.SLOT:newest * Checkpoints.SLOT + len(torn)] = torn
-    path.write_bytes(bytes(data))
+    overwrite_slot(kept, "index", 0, 1, torn)  # the second checkpoint went to the second slot
     assert kept.read("index", 0) == (1, HASH_1)
     # The next write goes over the torn slot, and is read back.
     kept.record("index", 0, 3, HASH_3)
@@ -80,11 +84,8 @@ def test_a_writer_checks_again_a_slot_altered_since_it_wrote_it(tmp_path):
     kept = checkpoints(tmp_path)
     kept.record("index", 4, 1, HASH_1)
     kept.record("index", 4, 2, HASH_2)
-    path = kept._path("index", 4, "head")
-    data = bytearray(path.read_bytes())
     forged = slot_bytes({**kept.signed("index", 4, 99, HASH_3), "signature": "0" * 64})
-    data[Checkpoints.SLOT:2 * Checkpoints.SLOT] = forged.ljust(Checkpoints.SLOT)  # over the newest, claiming a later head
-    path.write_bytes(bytes(data))
+    overwrite_slot(kept, "index", 4, 1, forged.ljust(Checkpoints.SLOT))  # over the newest, claiming a later head
     assert "signature is wrong" in kept.read("index", 4)
     assert "signature is wrong" in checkpoints(tmp_path).read("index", 4)
     kept.record("index", 4, 3, HASH_3)  # not passed over for the forged "later" one: written over it
